@@ -1,0 +1,31 @@
+# Two commands do all the set-up on a fresh machine:
+#   make repro   create/reuse .venv from requirements.txt, then run the DVC pipeline
+#   make test    create/reuse .venv, then run the default test suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export PYTHONUNBUFFERED := 1
+
+.PHONY: setup repro test test-slow test-all clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+repro: setup
+	dvc repro
+
+test: setup
+	$(PY) -m pytest -q -m "not slow"
+
+test-slow: setup
+	$(PY) -m pytest -q -m slow
+
+test-all: setup
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf data/prepared data/init_loss data/runs reports/*.json

@@ -1,0 +1,1 @@
+"""Loss-function learning pipeline: prepare -> init_loss -> train -> evaluate -> report."""

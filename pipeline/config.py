@@ -1,0 +1,183 @@
+"""The typed, frozen view of ``params.yaml``.
+
+``load_params`` is the only way stages read configuration: it rejects unknown keys,
+wrong types and impossible values with one line naming the key path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from pipeline.configparse import ConfigError, parse_dataclass
+from pipeline.methods import METHODS
+
+MetaSplit = Literal["valid", "train"]
+
+
+def _positive(name: str, value: float) -> None:
+    if not value > 0:
+        raise ConfigError(f"{name}: expected a positive number, got {value}")
+
+
+def _non_negative(name: str, value: float) -> None:
+    if value < 0:
+        raise ConfigError(f"{name}: expected a number >= 0, got {value}")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    root: str = "data/raw"  # where data sets that need a download are looked for
+    prepared_dir: str = "data/prepared"
+    valid_fraction: float = 0.1  # of the training instances, held out for validation
+    test_fraction: float = 0.2  # only for data sets without an official test split
+    split_seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("valid_fraction", "test_fraction"):
+            value = getattr(self, name)
+            if not 0 < value < 1:
+                raise ConfigError(f"{name}: expected a fraction in (0, 1), got {value}")
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    """The base optimiser: SGD exactly as ``torch.optim.SGD``."""
+
+    lr: float
+    momentum: float = 0.0
+    nesterov: bool = False
+    weight_decay: float = 0.0
+
+    def __post_init__(self) -> None:
+        _positive("lr", self.lr)
+        _non_negative("weight_decay", self.weight_decay)
+        if not 0 <= self.momentum < 1:
+            raise ConfigError(f"momentum: expected a number in [0, 1), got {self.momentum}")
+        if self.nesterov and self.momentum == 0:
+            raise ConfigError("nesterov: Nesterov momentum needs momentum > 0")
+
+
+@dataclass(frozen=True)
+class PairConfig:
+    """One task-model pair (paper Table 1) and its training budget."""
+
+    dataset: str
+    model: str
+    optim: OptimConfig
+    steps: int  # base gradient steps
+    batch_size: int = 128
+    eval_interval: int = 100  # steps between validation-error records
+    augment: bool = False  # random crop (+ flip where the data set allows it)
+
+    def __post_init__(self) -> None:
+        from pipeline.data.registry import DATASETS
+        from pipeline.models.registry import MODELS, check_pairing
+
+        if self.dataset not in DATASETS:
+            raise ConfigError(f"dataset: unknown data set {self.dataset!r} (known: {', '.join(DATASETS)})")
+        if self.model not in MODELS:
+            raise ConfigError(f"model: unknown model {self.model!r} (known: {', '.join(MODELS)})")
+        problem = check_pairing(self.dataset, self.model)
+        if problem:
+            raise ConfigError(f"model: {problem}")
+        for name in ("steps", "batch_size", "eval_interval"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name}: expected an integer >= 1, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class OfflineConfig:
+    """Algorithm 1 (learned loss) or 3 (learned learning rate)."""
+
+    steps: int = 2500  # S_init
+    inner_steps: int = 1  # S_inner
+    meta_lr: float = 1e-3
+    meta_split: MetaSplit = "valid"
+    meta_batch_size: int | None = None  # defaults to the pair's batch size
+
+    def __post_init__(self) -> None:
+        _non_negative("steps", self.steps)
+        if self.inner_steps < 1:
+            raise ConfigError(f"inner_steps: expected an integer >= 1, got {self.inner_steps}")
+        _positive("meta_lr", self.meta_lr)
+        if self.meta_batch_size is not None and self.meta_batch_size < 1:
+            raise ConfigError(f"meta_batch_size: expected an integer >= 1, got {self.meta_batch_size}")
+
+
+@dataclass(frozen=True)
+class OnlineConfig:
+    """Algorithm 2 (learned loss) or 4 (learned learning rate)."""
+
+    meta_lr: float = 1e-5
+    meta_split: MetaSplit = "valid"
+    meta_batch_size: int | None = None  # defaults to the pair's batch size
+    meta_interval: int = 1  # a meta step every k base steps
+
+    def __post_init__(self) -> None:
+        _positive("meta_lr", self.meta_lr)
+        if self.meta_interval < 1:
+            raise ConfigError(f"meta_interval: expected an integer >= 1, got {self.meta_interval}")
+        if self.meta_batch_size is not None and self.meta_batch_size < 1:
+            raise ConfigError(f"meta_batch_size: expected an integer >= 1, got {self.meta_batch_size}")
+
+
+@dataclass(frozen=True)
+class MethodConfig:
+    offline: OfflineConfig | None = None
+    online: OnlineConfig | None = None
+
+
+@dataclass(frozen=True)
+class Params:
+    data: DataConfig = field(default_factory=DataConfig)
+    datasets: tuple[str, ...] = ("diabetes", "digits")  # what `prepare` writes
+    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    seeds: tuple[int, ...] = (0,)
+    pairs: dict[str, PairConfig] = field(default_factory=dict)
+    methods: dict[str, MethodConfig] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from pipeline.data.registry import DATASETS
+
+        for i, name in enumerate(self.datasets):
+            if name not in DATASETS:
+                raise ConfigError(f"datasets[{i}]: unknown data set {name!r} (known: {', '.join(DATASETS)})")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ConfigError(f"seeds: seeds must be distinct, got {list(self.seeds)}")
+        for name, method in self.methods.items():
+            _check_method(name, method)
+
+
+def _check_method(name: str, method: MethodConfig) -> None:
+    spec = METHODS.get(name)
+    if spec is None:
+        raise ConfigError(f"methods.{name}: unknown method (known: {', '.join(METHODS)})")
+    for phase, needed in (("offline", spec.offline), ("online", spec.online)):
+        present = getattr(method, phase) is not None
+        if needed and not present:
+            raise ConfigError(f"methods.{name}.{phase}: missing required key ({name} has an {phase} phase)")
+        if present and not needed:
+            raise ConfigError(f"methods.{name}.{phase}: unknown key ({name} has no {phase} phase)")
+
+
+def parse_params(data: Any) -> Params:
+    return parse_dataclass(Params, data)
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate a params file; raises ConfigError with the file and key path."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
+    try:
+        return parse_params(data)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from None

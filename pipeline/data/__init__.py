@@ -1,0 +1,1 @@
+"""Data sets: raw loaders, splitting and normalisation, validation, prepared storage."""
