@@ -1,0 +1,58 @@
+"""Update rules: what the base step uses (a loss and a learning rate) and what is meta-learned.
+
+A rule pairs a representation with its role, so the meta-training procedures
+(``pipeline.meta``) work the same for a learned loss and for a learned learning rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from pipeline.derive import derive_seed
+from pipeline.learned.handcrafted import HandcraftedLoss
+from pipeline.learned.learning_rate import LearnedLearningRate
+from pipeline.learned.network import LossNetwork
+from pipeline.learned.taylor import TaylorLoss
+from pipeline.methods import METHODS, LossKind
+
+
+@dataclass
+class UpdateRule:
+    loss: nn.Module  # M: (y_pred, y_true) -> scalar, used for the base step
+    base_lr: float  # used unless a learned learning rate is present
+    learned_lr: LearnedLearningRate | None = None
+
+    def learning_rate(self) -> torch.Tensor | float:
+        return self.learned_lr() if self.learned_lr is not None else self.base_lr
+
+    def meta_module(self) -> nn.Module:
+        """The module holding the meta-parameters (phi, or log alpha)."""
+        return self.learned_lr if self.learned_lr is not None else self.loss
+
+    def meta_parameters(self) -> list[torch.Tensor]:
+        return list(self.meta_module().parameters())
+
+    @property
+    def is_learned(self) -> bool:
+        return bool(self.meta_parameters())
+
+
+def build_loss(kind: LossKind, task: str, seed: int) -> nn.Module:
+    """A loss representation; learned ones are initialised from ``seed`` alone."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive_seed(seed, "loss-init", kind))
+        if kind == "handcrafted":
+            return HandcraftedLoss(task)
+        if kind in ("smooth_nn", "relu_nn"):
+            return LossNetwork(task, variant="smooth" if kind == "smooth_nn" else "relu")
+        return TaylorLoss(task, degree=2 if kind == "taylor_quadratic" else 3)
+
+
+def build_rule(method: str, task: str, base_lr: float, seed: int) -> UpdateRule:
+    spec = METHODS[method]
+    loss = build_loss(spec.loss, task, seed)
+    learned_lr = LearnedLearningRate(base_lr) if spec.learns_lr else None
+    return UpdateRule(loss, base_lr, learned_lr)
