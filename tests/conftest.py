@@ -27,3 +27,34 @@ BASE_PARAMS: dict[str, Any] = {
 @pytest.fixture
 def params_dict() -> dict[str, Any]:
     return copy.deepcopy(BASE_PARAMS)
+
+
+@pytest.fixture(scope="session")
+def prepared_root(tmp_path_factory):
+    """Diabetes and Digits prepared once per test session (a few seconds)."""
+    from pathlib import Path
+
+    from pipeline.config import DataConfig
+    from pipeline.data.prepare import prepare_dataset
+    from pipeline.data.registry import DATASETS
+    from pipeline.data.store import write_prepared
+
+    root = tmp_path_factory.mktemp("prepared")
+    for name in ("diabetes", "digits"):
+        info = DATASETS[name]
+        write_prepared(prepare_dataset(info, info.load(Path("data/raw")), DataConfig()), root / name)
+    return root
+
+
+@pytest.fixture(scope="session")
+def digits_data(prepared_root):
+    from pipeline.data.store import load_prepared
+
+    return load_prepared(prepared_root / "digits")
+
+
+@pytest.fixture(scope="session")
+def diabetes_data(prepared_root):
+    from pipeline.data.store import load_prepared
+
+    return load_prepared(prepared_root / "diabetes")

@@ -28,6 +28,9 @@ class UpdateRule:
     def learning_rate(self) -> torch.Tensor | float:
         return self.learned_lr() if self.learned_lr is not None else self.base_lr
 
+    def current_lr(self) -> float:
+        return float(self.learned_lr().detach()) if self.learned_lr is not None else self.base_lr
+
     def meta_module(self) -> nn.Module:
         """The module holding the meta-parameters (phi, or log alpha)."""
         return self.learned_lr if self.learned_lr is not None else self.loss

@@ -1,0 +1,43 @@
+"""Glue between data, models and procedures: the offline phase of a method for one pair and seed."""
+
+from __future__ import annotations
+
+import torch
+
+from pipeline.config import MethodConfig, PairConfig
+from pipeline.data.store import LoadedData
+from pipeline.derive import derive_seed
+from pipeline.learned.rules import UpdateRule, build_rule
+from pipeline.meta.offline import learn_offline
+from pipeline.meta.step import BaseState
+from pipeline.models.registry import build_model
+from pipeline.progress import Progress
+from pipeline.train import initial_model, make_stream, sgd_config
+
+
+def fresh_rule(data: LoadedData, pair: PairConfig, method: str, seed: int, device: torch.device) -> UpdateRule:
+    """The method's representation at its seeded initial value, on ``device``."""
+    rule = build_rule(method, data.task, pair.optim.lr, seed)
+    rule.loss.to(device)
+    if rule.learned_lr is not None:
+        rule.learned_lr.to(device)
+    return rule
+
+
+def offline_phase(data: LoadedData, pair: PairConfig, method: str, cfg: MethodConfig, seed: int, device: torch.device, label: str = "init_loss", progress: bool = True) -> tuple[UpdateRule, list[float]]:
+    """Algorithm 1 (or 3) from the seeded initial representation; no-op for methods without it."""
+    rule = fresh_rule(data, pair, method, seed, device)
+    offline = cfg.offline
+    if offline is None:
+        return rule, []
+    model = initial_model(data, pair, seed, device)
+    shape, n_out = tuple(data.meta["input_shape"]), int(data.meta["n_outputs"])
+
+    def fresh_state(i: int) -> BaseState:  # a new base initialisation at every meta step
+        return BaseState.from_module(build_model(pair.model, shape, n_out, derive_seed(seed, "offline-init", i)).to(device))
+
+    train_stream = make_stream(data, "train", pair.batch_size, seed, "offline-train-order", pair, device)
+    meta_stream = make_stream(data, offline.meta_split, offline.meta_batch_size or pair.batch_size, seed, "offline-meta-order", pair, device)
+    bar = Progress(label, offline.steps, enabled=progress)
+    history = learn_offline(model, fresh_state, rule, train_stream, meta_stream, offline, sgd_config(pair), data.task, bar)
+    return rule, history
