@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from pipeline.config import MethodConfig, PairConfig
-from pipeline.data.store import LoadedData
+from pipeline.data.loading import LoadedData
 from pipeline.derive import derive_seed
 from pipeline.learned.rules import UpdateRule, build_rule
 from pipeline.meta.offline import learn_offline

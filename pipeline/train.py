@@ -18,7 +18,7 @@ import torch
 
 from pipeline.config import MethodConfig, PairConfig
 from pipeline.data.registry import DATASETS
-from pipeline.data.store import LoadedData
+from pipeline.data.loading import LoadedData
 from pipeline.derive import generator
 from pipeline.evaluation import split_error
 from pipeline.learned.rules import UpdateRule

@@ -48,13 +48,13 @@ def prepared_root(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def digits_data(prepared_root):
-    from pipeline.data.store import load_prepared
+    from pipeline.data.loading import load_prepared
 
     return load_prepared(prepared_root / "digits")
 
 
 @pytest.fixture(scope="session")
 def diabetes_data(prepared_root):
-    from pipeline.data.store import load_prepared
+    from pipeline.data.loading import load_prepared
 
     return load_prepared(prepared_root / "diabetes")

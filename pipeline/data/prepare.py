@@ -22,8 +22,6 @@ from pipeline.config import DataConfig
 from pipeline.data.registry import DatasetInfo
 from pipeline.data.tabular import RawDataset
 
-SPLITS = ("train", "valid", "test")
-
 
 @dataclass(frozen=True)
 class Split:
@@ -114,13 +112,6 @@ def _normalise_y(info: DatasetInfo, y: np.ndarray, stats: dict[str, float] | Non
     if stats is None:
         return y.astype(np.int64)
     return ((y - stats["min"]) / (stats["max"] - stats["min"])).astype(np.float32).reshape(-1, 1)
-
-
-def normalise_images(x_uint8: np.ndarray, stats: dict[str, list[float]]) -> np.ndarray:
-    """Per-channel standardisation applied when an image split is loaded."""
-    mean = np.asarray(stats["mean"], dtype=np.float32).reshape(1, -1, 1, 1)
-    std = np.asarray(stats["std"], dtype=np.float32).reshape(1, -1, 1, 1)
-    return (x_uint8.astype(np.float32) - mean) / std
 
 
 def output_dir(prepared_dir: str | Path, dataset: str) -> Path:

@@ -13,7 +13,8 @@ from pipeline.config import DataConfig
 from pipeline.data.errors import DataError
 from pipeline.data.prepare import Split, prepare_dataset
 from pipeline.data.registry import DATASETS
-from pipeline.data.store import load_prepared, validate_prepared, write_prepared
+from pipeline.data.loading import load_prepared
+from pipeline.data.store import validate_prepared, write_prepared
 from pipeline.data.tabular import RawDataset, load_diabetes, load_digits
 from tests.data import formats
 
