@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 
 from pipeline.configparse import ConfigError, parse_dataclass
-from pipeline.methods import METHODS
+from pipeline.methods import INITS, METHODS, needed_inits
 
 MetaSplit = Literal["valid", "train"]
 
@@ -127,8 +127,16 @@ class OnlineConfig:
 
 @dataclass(frozen=True)
 class MethodConfig:
-    offline: OfflineConfig | None = None
-    online: OnlineConfig | None = None
+    online: OnlineConfig | None = None  # required exactly for methods with an online phase
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What `dvc repro` runs: the DVC matrix reads these lists."""
+
+    pairs: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+    inits: tuple[str, ...] = ()  # the offline phases the methods need (checked)
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,9 @@ class Params:
     datasets: tuple[str, ...] = ("diabetes", "digits")  # what `prepare` writes
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     seeds: tuple[int, ...] = (0,)
+    run: RunConfig = field(default_factory=RunConfig)
     pairs: dict[str, PairConfig] = field(default_factory=dict)
+    offline: dict[str, OfflineConfig] = field(default_factory=dict)  # keyed by init kind
     methods: dict[str, MethodConfig] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -150,18 +160,39 @@ class Params:
             raise ConfigError(f"seeds: seeds must be distinct, got {list(self.seeds)}")
         for name, method in self.methods.items():
             _check_method(name, method)
+        for name in self.offline:
+            if name not in INITS or name == "handcrafted":
+                raise ConfigError(f"offline.{name}: unknown offline phase (known: {', '.join(INITS[1:])})")
+        _check_run(self)
 
 
 def _check_method(name: str, method: MethodConfig) -> None:
     spec = METHODS.get(name)
     if spec is None:
         raise ConfigError(f"methods.{name}: unknown method (known: {', '.join(METHODS)})")
-    for phase, needed in (("offline", spec.offline), ("online", spec.online)):
-        present = getattr(method, phase) is not None
-        if needed and not present:
-            raise ConfigError(f"methods.{name}.{phase}: missing required key ({name} has an {phase} phase)")
-        if present and not needed:
-            raise ConfigError(f"methods.{name}.{phase}: unknown key ({name} has no {phase} phase)")
+    present = method.online is not None
+    if spec.online and not present:
+        raise ConfigError(f"methods.{name}.online: missing required key ({name} has an online phase)")
+    if present and not spec.online:
+        raise ConfigError(f"methods.{name}.online: unknown key ({name} has no online phase)")
+
+
+def _check_run(params: "Params") -> None:
+    run = params.run
+    for key, names, defined in (("pairs", run.pairs, params.pairs), ("methods", run.methods, params.methods)):
+        for i, name in enumerate(names):
+            if name not in defined:
+                raise ConfigError(f"run.{key}[{i}]: {name!r} is not defined under {key}: (defined: {', '.join(defined) or 'none'})")
+        if len(set(names)) != len(names):
+            raise ConfigError(f"run.{key}: entries must be distinct, got {list(names)}")
+    if not run.methods:
+        return
+    needed = needed_inits(run.methods)
+    if list(run.inits) != needed:
+        raise ConfigError(f"run.inits: the methods {list(run.methods)} need exactly {needed}, got {list(run.inits)}")
+    for init in needed:
+        if init != "handcrafted" and init not in params.offline:
+            raise ConfigError(f"offline.{init}: missing required key (run.inits needs it)")
 
 
 def parse_params(data: Any) -> Params:

@@ -1,8 +1,9 @@
 """The methods the pipeline compares, and what each one learns (paper Table 1 and Appendix D).
 
-A method is a *combination* of a base-loss representation and the procedures that
-meta-train it; the representations live in ``pipeline.losses`` and the procedures in
-``pipeline.meta``.
+A method combines a base-loss representation with the procedures that meta-train it;
+the representations live in ``pipeline.learned`` and the procedures in ``pipeline.meta``.
+Its offline phase is keyed by *what it computes* (``init``), not by the method's name:
+ML3 and AdaLFL share the ``smooth_nn`` initialisation for the same pair and seed.
 """
 
 from __future__ import annotations
@@ -11,23 +12,39 @@ from dataclasses import dataclass
 from typing import Literal
 
 LossKind = Literal["handcrafted", "smooth_nn", "relu_nn", "taylor_quadratic", "taylor_cubic"]
+InitKind = Literal["handcrafted", "smooth_nn", "relu_nn", "taylor_quadratic", "taylor_cubic", "learning_rate"]
 
 
 @dataclass(frozen=True)
 class MethodSpec:
     loss: LossKind  # the loss the base model is trained with
     learns_lr: bool  # Meta-LR: the base learning rate is the meta-parameter
-    offline: bool  # has an offline phase (Algorithm 1 or 3)
+    init: InitKind  # the offline phase (Algorithm 1 or 3) it starts from; handcrafted: none
     online: bool  # has an online phase (Algorithm 2 or 4)
     description: str
 
 
 METHODS: dict[str, MethodSpec] = {
-    "baseline": MethodSpec("handcrafted", False, False, False, "handcrafted loss (CE / squared error)"),
-    "ml3": MethodSpec("smooth_nn", False, True, False, "learned NN loss, fixed after Algorithm 1"),
-    "adalfl": MethodSpec("smooth_nn", False, True, True, "learned NN loss, Algorithm 1 then 2"),
-    "meta_lr": MethodSpec("handcrafted", True, True, True, "learned base learning rate, Algorithms 3-4"),
-    "taylor_quadratic": MethodSpec("taylor_quadratic", False, True, True, "degree-2 Taylor loss"),
-    "taylor_cubic": MethodSpec("taylor_cubic", False, True, True, "degree-3 Taylor loss"),
-    "ml3_relu": MethodSpec("relu_nn", False, True, False, "ML3's ReLU/Softplus network (Table 5)"),
+    "baseline": MethodSpec("handcrafted", False, "handcrafted", False, "handcrafted loss (CE / squared error)"),
+    "ml3": MethodSpec("smooth_nn", False, "smooth_nn", False, "learned NN loss, fixed after Algorithm 1"),
+    "adalfl": MethodSpec("smooth_nn", False, "smooth_nn", True, "learned NN loss, Algorithm 1 then 2"),
+    "meta_lr": MethodSpec("handcrafted", True, "learning_rate", True, "learned base learning rate, Algorithms 3-4"),
+    "taylor_quadratic": MethodSpec("taylor_quadratic", False, "taylor_quadratic", True, "degree-2 Taylor loss, Algorithms 1-2"),
+    "taylor_cubic": MethodSpec("taylor_cubic", False, "taylor_cubic", True, "degree-3 Taylor loss, Algorithms 1-2"),
+    "ml3_relu": MethodSpec("relu_nn", False, "relu_nn", False, "ML3's ReLU/Softplus network (Table 5 ablation)"),
 }
+
+INITS: tuple[str, ...] = ("handcrafted", "smooth_nn", "relu_nn", "taylor_quadratic", "taylor_cubic", "learning_rate")
+
+
+def init_representation(init: str) -> tuple[LossKind, bool]:
+    """(loss kind, learns_lr) of the representation an offline phase trains."""
+    if init == "learning_rate":
+        return "handcrafted", True
+    return init, False  # type: ignore[return-value]
+
+
+def needed_inits(methods: list[str] | tuple[str, ...]) -> list[str]:
+    """The offline phases a set of methods needs, in INITS order; a baseline-only run needs the no-op."""
+    needed = {METHODS[m].init for m in methods if METHODS[m].init != "handcrafted"}
+    return [i for i in INITS if i in needed] or ["handcrafted"]

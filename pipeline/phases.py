@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from pipeline.config import MethodConfig, PairConfig
+from pipeline.config import OfflineConfig, PairConfig
 from pipeline.data.loading import LoadedData
 from pipeline.derive import derive_seed
-from pipeline.learned.rules import UpdateRule, build_rule
+from pipeline.learned.rules import UpdateRule, build_init_rule, build_rule
 from pipeline.meta.offline import learn_offline
 from pipeline.meta.step import BaseState
 from pipeline.models.registry import build_model
@@ -17,17 +17,19 @@ from pipeline.train import initial_model, make_stream, sgd_config
 
 def fresh_rule(data: LoadedData, pair: PairConfig, method: str, seed: int, device: torch.device) -> UpdateRule:
     """The method's representation at its seeded initial value, on ``device``."""
-    rule = build_rule(method, data.task, pair.optim.lr, seed)
+    return _to(build_rule(method, data.task, pair.optim.lr, seed), device)
+
+
+def _to(rule: UpdateRule, device: torch.device) -> UpdateRule:
     rule.loss.to(device)
     if rule.learned_lr is not None:
         rule.learned_lr.to(device)
     return rule
 
 
-def offline_phase(data: LoadedData, pair: PairConfig, method: str, cfg: MethodConfig, seed: int, device: torch.device, label: str = "init_loss", progress: bool = True) -> tuple[UpdateRule, list[float]]:
-    """Algorithm 1 (or 3) from the seeded initial representation; no-op for methods without it."""
-    rule = fresh_rule(data, pair, method, seed, device)
-    offline = cfg.offline
+def offline_phase(data: LoadedData, pair: PairConfig, init: str, offline: OfflineConfig | None, seed: int, device: torch.device, label: str = "init_loss", progress: bool = True) -> tuple[UpdateRule, list[float]]:
+    """Algorithm 1 (or 3) for the ``init`` representation from its seeded value; no-op without a config."""
+    rule = _to(build_init_rule(init, data.task, pair.optim.lr, seed), device)
     if offline is None:
         return rule, []
     model = initial_model(data, pair, seed, device)

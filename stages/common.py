@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Callable
 
-from pipeline.config import Params, load_params
+from pipeline.config import PairConfig, Params, load_params
 from pipeline.configparse import ConfigError
 from pipeline.data.errors import DataError
 
@@ -22,7 +23,20 @@ def run_stage(main: Callable[[argparse.Namespace, Params], None], parser: argpar
     args = parser.parse_args(argv)
     try:
         main(args, load_params(args.params))
-    except (ConfigError, DataError) as error:
+    except (ConfigError, DataError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def pair_and_data_dir(params: Params, pair_name: str) -> tuple[PairConfig, Path]:
+    """The pair's config and its prepared-data folder; an undefined pair is a config error."""
+    if pair_name not in params.pairs:
+        raise ConfigError(f"pairs.{pair_name}: not defined (defined: {', '.join(params.pairs) or 'none'})")
+    pair = params.pairs[pair_name]
+    return pair, Path(params.data.prepared_dir) / pair.dataset
+
+
+def seeds_of(args: argparse.Namespace, params: Params) -> tuple[int, ...]:
+    """The seeds a stage runs: ``--seed`` where given, else every seed in params."""
+    return tuple(args.seed) if getattr(args, "seed", None) else params.seeds

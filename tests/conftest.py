@@ -12,14 +12,16 @@ BASE_PARAMS: dict[str, Any] = {
     "datasets": ["diabetes", "digits"],
     "data": {"root": "data/raw", "prepared_dir": "data/prepared", "valid_fraction": 0.1, "test_fraction": 0.2, "split_seed": 0},
     "seeds": [0, 1],
+    "run": {"pairs": ["digits_mlp"], "methods": ["baseline", "adalfl", "meta_lr"], "inits": ["smooth_nn", "learning_rate"]},
     "pairs": {
         "digits_mlp": {"dataset": "digits", "model": "mlp", "steps": 10, "optim": {"lr": 0.01}},
         "diabetes_mlp": {"dataset": "diabetes", "model": "mlp", "steps": 10, "optim": {"lr": 0.001}},
     },
+    "offline": {"smooth_nn": {"steps": 5, "meta_lr": 0.001}, "learning_rate": {"steps": 5}},
     "methods": {
         "baseline": {},
-        "adalfl": {"offline": {"steps": 5, "meta_lr": 0.001}, "online": {"meta_lr": 1.0e-5}},
-        "meta_lr": {"offline": {"steps": 5}, "online": {}},
+        "adalfl": {"online": {"meta_lr": 1.0e-5}},
+        "meta_lr": {"online": {}},
     },
 }
 

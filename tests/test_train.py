@@ -37,9 +37,8 @@ def one_step_validation_loss(data, pair, rule, n_inits: int = 10) -> float:
 
 def test_offline_phase_lowers_one_step_validation_loss(digits_data):
     pair = digits_pair()
-    method = MethodConfig(offline=OfflineConfig(steps=100, meta_lr=1e-2))
     before = one_step_validation_loss(digits_data, pair, fresh_rule(digits_data, pair, "ml3", 0, CPU))
-    rule, history = offline_phase(digits_data, pair, "ml3", method, 0, CPU, progress=False)
+    rule, history = offline_phase(digits_data, pair, "smooth_nn", OfflineConfig(steps=100, meta_lr=1e-2), 0, CPU, progress=False)
     after = one_step_validation_loss(digits_data, pair, rule)
     assert len(history) == 100 and all(math.isfinite(v) for v in history)
     assert after < before - 0.05, (before, after)
@@ -47,8 +46,8 @@ def test_offline_phase_lowers_one_step_validation_loss(digits_data):
 
 def test_short_adalfl_run_lowers_validation_error_and_stays_finite(digits_data):
     pair = digits_pair(steps=100)
-    method = MethodConfig(offline=OfflineConfig(steps=20, meta_lr=1e-2), online=OnlineConfig(meta_lr=1e-5))
-    rule, _ = offline_phase(digits_data, pair, "adalfl", method, 0, CPU, progress=False)
+    method = MethodConfig(online=OnlineConfig(meta_lr=1e-5))
+    rule, _ = offline_phase(digits_data, pair, "smooth_nn", OfflineConfig(steps=20, meta_lr=1e-2), 0, CPU, progress=False)
     phi_before = [p.detach().clone() for p in rule.meta_parameters()]
     result = train(digits_data, pair, method, rule, 0, CPU, progress=False)
     assert result.status == "finished"
@@ -62,8 +61,7 @@ def test_short_adalfl_run_lowers_validation_error_and_stays_finite(digits_data):
 
 def test_every_method_starts_from_the_same_weights_and_batches(digits_data):
     pair = digits_pair(steps=1)
-    methods = {"baseline": MethodConfig(), "adalfl": MethodConfig(offline=OfflineConfig(steps=0), online=OnlineConfig()),
-               "meta_lr": MethodConfig(offline=OfflineConfig(steps=0), online=OnlineConfig())}
+    methods = {"baseline": MethodConfig(), "adalfl": MethodConfig(online=OnlineConfig()), "meta_lr": MethodConfig(online=OnlineConfig())}
     starts = {name: train(digits_data, pair, cfg, fresh_rule(digits_data, pair, name, 3, CPU), 3, CPU, progress=False).history[0] for name, cfg in methods.items()}
     assert starts["baseline"] == starts["adalfl"] | {"lr": starts["baseline"]["lr"]} == starts["meta_lr"] | {"lr": starts["baseline"]["lr"]}
     a = make_stream(digits_data, "train", 64, 3, "train-order", pair, CPU)
@@ -88,8 +86,8 @@ def test_meta_step_leaves_running_statistics_as_a_plain_step_does(digits_data):
 
 def test_meta_lr_adapts_the_learning_rate_online(diabetes_data):
     pair = PairConfig(dataset="diabetes", model="mlp", optim=OptimConfig(lr=0.001), steps=40, eval_interval=10)
-    method = MethodConfig(offline=OfflineConfig(steps=10, meta_lr=1e-2), online=OnlineConfig(meta_lr=1e-2))
-    rule, history = offline_phase(diabetes_data, pair, "meta_lr", method, 0, CPU, progress=False)
+    method = MethodConfig(online=OnlineConfig(meta_lr=1e-2))
+    rule, history = offline_phase(diabetes_data, pair, "learning_rate", OfflineConfig(steps=10, meta_lr=1e-2), 0, CPU, progress=False)
     lr_after_offline = rule.current_lr()
     assert lr_after_offline != 0.001 and len(history) == 10
     result = train(diabetes_data, pair, method, rule, 0, CPU, progress=False)

@@ -16,7 +16,7 @@ from pipeline.learned.handcrafted import HandcraftedLoss
 from pipeline.learned.learning_rate import LearnedLearningRate
 from pipeline.learned.network import LossNetwork
 from pipeline.learned.taylor import TaylorLoss
-from pipeline.methods import METHODS, LossKind
+from pipeline.methods import METHODS, LossKind, init_representation
 
 
 @dataclass
@@ -54,8 +54,18 @@ def build_loss(kind: LossKind, task: str, seed: int) -> nn.Module:
         return TaylorLoss(task, degree=2 if kind == "taylor_quadratic" else 3)
 
 
+def make_rule(loss_kind: LossKind, learns_lr: bool, task: str, base_lr: float, seed: int) -> UpdateRule:
+    learned_lr = LearnedLearningRate(base_lr) if learns_lr else None
+    return UpdateRule(build_loss(loss_kind, task, seed), base_lr, learned_lr)
+
+
 def build_rule(method: str, task: str, base_lr: float, seed: int) -> UpdateRule:
+    """A method's rule at its seeded initial value (before any offline phase)."""
     spec = METHODS[method]
-    loss = build_loss(spec.loss, task, seed)
-    learned_lr = LearnedLearningRate(base_lr) if spec.learns_lr else None
-    return UpdateRule(loss, base_lr, learned_lr)
+    return make_rule(spec.loss, spec.learns_lr, task, base_lr, seed)
+
+
+def build_init_rule(init: str, task: str, base_lr: float, seed: int) -> UpdateRule:
+    """The rule an offline phase trains; identical to ``build_rule`` of every method using it."""
+    loss_kind, learns_lr = init_representation(init)
+    return make_rule(loss_kind, learns_lr, task, base_lr, seed)

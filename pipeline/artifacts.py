@@ -1,0 +1,70 @@
+"""Where each stage writes, and how its outputs are saved and read back (atomically)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from pipeline.io import atomic_path, write_json
+from pipeline.learned.rules import UpdateRule
+from pipeline.optim import Params
+from pipeline.train import TrainResult
+
+INIT_ROOT, RUNS_ROOT, EVAL_ROOT = Path("data/init"), Path("data/runs"), Path("data/eval")
+
+
+# One DVC stage covers every seed of a (pair, init) or (pair, method): its output folder
+# holds one sub-folder per seed.
+def init_dir(pair: str, init: str, seed: int | None = None, root: Path = INIT_ROOT) -> Path:
+    folder = root / pair / init
+    return folder if seed is None else folder / f"seed{seed}"
+
+
+def run_dir(pair: str, method: str, seed: int | None = None, root: Path = RUNS_ROOT) -> Path:
+    folder = root / pair / method
+    return folder if seed is None else folder / f"seed{seed}"
+
+
+def eval_file(pair: str, method: str, root: Path = EVAL_ROOT) -> Path:
+    return root / pair / f"{method}.json"
+
+
+def save_init(folder: Path, rule: UpdateRule, history: list[float], info: dict[str, Any]) -> None:
+    """The learned representation's state (empty for the handcrafted no-op) and its meta-loss curve."""
+    with atomic_path(folder) as tmp:
+        tmp.mkdir()
+        torch.save(rule.meta_module().state_dict(), tmp / "state.pt")
+        (tmp / "history.json").write_text(json.dumps({"meta_loss": history}) + "\n")
+        (tmp / "info.json").write_text(json.dumps(info, indent=2) + "\n")
+
+
+def load_init(folder: Path, rule: UpdateRule) -> None:
+    path = folder / "state.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing; run the init_loss stage first")
+    rule.meta_module().load_state_dict(torch.load(path, weights_only=True, map_location="cpu"))
+
+
+def save_run(folder: Path, result: TrainResult, rule: UpdateRule, info: dict[str, Any]) -> None:
+    summary = {"status": result.status, "steps_done": result.steps_done, "diverged_at": result.diverged_at,
+               "wall_time_s": result.wall_time_s, "final_lr": rule.current_lr(), **info}
+    with atomic_path(folder) as tmp:
+        tmp.mkdir()
+        model = {"params": {k: v.cpu() for k, v in result.state.params.items()}, "buffers": {k: v.cpu() for k, v in result.state.buffers.items()}}
+        torch.save(model, tmp / "model.pt")
+        torch.save(rule.meta_module().state_dict(), tmp / "learned.pt")
+        (tmp / "history.json").write_text(json.dumps(result.history) + "\n")
+        (tmp / "snapshots.json").write_text(json.dumps(result.snapshots) + "\n")
+        (tmp / "result.json").write_text(json.dumps(summary, indent=2) + "\n")
+
+
+def load_run_model(folder: Path) -> tuple[Params, Params, dict[str, Any]]:
+    model = torch.load(folder / "model.pt", weights_only=True, map_location="cpu")
+    return model["params"], model["buffers"], json.loads((folder / "result.json").read_text())
+
+
+def save_eval(path: Path, record: dict[str, Any]) -> None:
+    write_json(path, record)

@@ -1,0 +1,1 @@
+"""The report: Table-1-style results, learning curves, learned-loss evolution, one HTML page."""

@@ -1,0 +1,56 @@
+"""reports/metrics.json (for `dvc exp show`) and the Table-1-style reports/results.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.config import Params
+from pipeline.report.collect import Cell
+from pipeline.report.paper import TABLE1
+
+PAPER_METHODS = ("baseline", "ml3", "adalfl")
+
+
+def metrics(cells: dict[str, dict[str, Cell]]) -> dict[str, dict[str, dict[str, Any]]]:
+    return {pair: {method: cell.summary() for method, cell in row.items()} for pair, row in cells.items()}
+
+
+def _cell_text(cell: Cell, n_seeds: int, best: bool) -> str:
+    summary = cell.summary()
+    if summary["n_seeds"] == 0:
+        text = "diverged"
+    else:
+        text = f"{summary['test_error_mean']:.4f} ± {summary['test_error_std']:.4f}"
+        text = f"**{text}**" if best else text
+    if cell.diverged_seeds:
+        seeds = ", ".join(str(s) for s in cell.diverged_seeds)
+        text += f" ({summary['n_seeds']}/{n_seeds} finished; diverged: seed {seeds})"
+    return text
+
+
+def results_markdown(params: Params, cells: dict[str, dict[str, Cell]]) -> str:
+    methods = list(params.run.methods)
+    paper_cols = [m for m in PAPER_METHODS if m in methods]
+    header = ["task", "model", *methods, *[f"paper {m}" for m in paper_cols]]
+    lines = [
+        "# Results",
+        "",
+        f"Final test error: mean ± std (population std) over seeds {list(params.seeds)}; "
+        "mean squared error on [0, 1]-scaled targets for regression, error rate for classification. "
+        "Best mean per row in bold. The paper's columns are its Table 1 (10 seeds, full budgets); "
+        "pairs that are not in the paper (Digits stands in for MNIST offline) have none.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for pair, row in cells.items():
+        cfg = params.pairs[pair]
+        means = {m: c.summary()["test_error_mean"] for m, c in row.items()}
+        finite = [v for v in means.values() if v is not None]
+        best = min(finite) if finite else None
+        texts = [_cell_text(row[m], len(params.seeds), means[m] is not None and means[m] == best) for m in methods]
+        paper = TABLE1.get((cfg.dataset, cfg.model), {})
+        paper_texts = [f"{paper[m][0]:.4f} ± {paper[m][1]:.4f}" if m in paper else "–" for m in paper_cols]
+        lines.append("| " + " | ".join([cfg.dataset, cfg.model, *texts, *paper_texts]) + " |")
+    lines += ["", f"Budgets: " + "; ".join(f"{p} {params.pairs[p].steps} steps" for p in cells), ""]
+    return "\n".join(lines)

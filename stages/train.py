@@ -1,0 +1,49 @@
+"""DVC stage `train@<pair>-<method>`: train the base model with the method's rule, every seed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pipeline.artifacts import init_dir, load_init, run_dir, save_run
+from pipeline.config import Params
+from pipeline.configparse import ConfigError
+from pipeline.data.loading import load_prepared
+from pipeline.derive import resolve_device
+from pipeline.io import atomic_path
+from pipeline.methods import METHODS
+from pipeline.phases import fresh_rule
+from pipeline.train import train
+from stages.common import pair_and_data_dir, run_stage, seeds_of, stage_parser
+
+
+def main(args: argparse.Namespace, params: Params) -> None:
+    pair, data_dir = pair_and_data_dir(params, args.pair)
+    if args.method not in params.methods:
+        raise ConfigError(f"methods.{args.method}: not defined in {args.params}")
+    device = resolve_device(params.device)
+    data = load_prepared(data_dir)
+    init = METHODS[args.method].init
+    with atomic_path(run_dir(args.pair, args.method)) as out:
+        out.mkdir()
+        for seed in seeds_of(args, params):
+            rule = fresh_rule(data, pair, args.method, seed, device)
+            if init != "handcrafted":
+                load_init(init_dir(args.pair, init, seed), rule)
+            label = f"train {args.pair} {args.method} seed {seed}"
+            result = train(data, pair, params.methods[args.method], rule, seed, device, label)
+            save_run(out / f"seed{seed}", result, rule, {"pair": args.pair, "method": args.method, "seed": seed})
+            last = result.history[-1]
+            print(f"[{label}] {result.status} after {result.steps_done} steps, valid error {last['valid_error']:.4f}, {result.wall_time_s:.1f}s", flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = stage_parser(__doc__ or "")
+    parser.add_argument("--pair", required=True)
+    parser.add_argument("--method", required=True, choices=sorted(METHODS))
+    parser.add_argument("--seed", type=int, action="append", help="only this seed (repeatable; default: params seeds)")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(run_stage(main, build_parser()))

@@ -1,0 +1,58 @@
+"""A temporary git + DVC repository holding a copy of the project with shrunk params."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+COPIED = ["pipeline", "stages", "dvc.yaml", ".dvcignore", ".gitignore"]
+
+
+def shrunk_params(pair: str = "digits_logistic", steps: int = 20, offline_steps: int = 3) -> dict[str, Any]:
+    """The real params.yaml with one pair, one seed and tiny budgets (every method kept)."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["seeds"] = [0]
+    params["run"]["pairs"] = [pair]
+    params["pairs"][pair].update(steps=steps, eval_interval=10)
+    for block in params["offline"].values():
+        block["steps"] = offline_steps
+    return params
+
+
+def make_repo(tmp: Path, params: dict[str, Any]) -> Path:
+    repo = tmp / "repo"
+    repo.mkdir()
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, repo / name)
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(repo, "git", "init", "-q")
+    run(repo, "git", "config", "user.email", "ci@example.invalid")
+    run(repo, "git", "config", "user.name", "CI")
+    run(repo, "dvc", "init", "-q")
+    run(repo, "dvc", "config", "core.analytics", "false")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "pipeline copy")
+    return repo
+
+
+def env() -> dict[str, str]:
+    bin_dir = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""), "DVC_NO_ANALYTICS": "1", "PYTHONUNBUFFERED": "1"}
+
+
+def run(repo: Path, *cmd: str) -> str:
+    done = subprocess.run(cmd, cwd=repo, env=env(), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done.stdout

@@ -1,0 +1,72 @@
+"""The whole DVC pipeline on a shrunk copy of the real params, in a temporary git repository."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from tests.pipeline_repo import make_repo, run, shrunk_params
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    repo = make_repo(tmp_path_factory.mktemp("dvc"), shrunk_params())
+    run(repo, "dvc", "repro")
+    return repo
+
+
+def test_repro_writes_every_report_file(repo):
+    metrics = json.loads((repo / "reports" / "metrics.json").read_text())
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    assert set(metrics) == {"digits_logistic"}
+    assert set(metrics["digits_logistic"]) == set(params["run"]["methods"])
+    for summary in metrics["digits_logistic"].values():
+        assert set(summary) == {"test_error_mean", "test_error_std", "n_seeds"}
+        assert summary["n_seeds"] == 1 and 0 <= summary["test_error_mean"] <= 1
+    table = (repo / "reports" / "results.md").read_text()
+    assert "| digits | logistic |" in table and "**" in table
+    assert (repo / "reports" / "plots" / "digits_logistic_curves.png").stat().st_size > 1000
+    assert (repo / "reports" / "plots" / "digits_logistic_adalfl_loss.png").stat().st_size > 1000
+    assert len(list((repo / "reports" / "curves").glob("*.csv"))) == len(params["run"]["methods"])
+    page = (repo / "reports" / "index.html").read_text()
+    assert page.count("<img") == 2 and "<table>" in page and "http" not in page.split("<body>")[1]
+
+
+def test_second_repro_does_nothing(repo):
+    assert "up to date" in run(repo, "dvc", "status")
+    out = run(repo, "dvc", "repro")
+    assert "Running stage" not in out
+
+
+def test_ml3_and_adalfl_share_one_offline_stage(repo):
+    stages = run(repo, "dvc", "stage", "list", "--name-only").split()
+    inits = [s for s in stages if s.startswith("init_loss@")]
+    assert "init_loss@digits_logistic-smooth_nn" in inits
+    assert not any("adalfl" in s or "ml3" in s for s in inits)
+    assert len(inits) == 5
+
+
+def test_editing_one_method_block_changes_only_that_methods_stages(repo):
+    params_path = repo / "params.yaml"
+    original = params_path.read_text()
+    params = yaml.safe_load(original)
+    params["methods"]["adalfl"]["online"]["meta_lr"] = 3.0e-5
+    params_path.write_text(yaml.safe_dump(params, sort_keys=False))
+    try:
+        status = run(repo, "dvc", "status", "--json")
+    finally:
+        params_path.write_text(original)
+    changed = set(json.loads(status))
+    assert changed == {"train@digits_logistic-adalfl"}, changed
+
+
+def test_exp_run_with_set_param_reruns_only_that_method(repo):
+    out = run(repo, "dvc", "exp", "run", "-S", "methods.meta_lr.online.meta_lr=1e-05", "-S", "methods.adalfl.online.meta_lr=2e-05")
+    ran = set(re.findall(r"Running stage '([^']+)'", out))
+    assert ran == {"train@digits_logistic-adalfl", "evaluate@digits_logistic-adalfl", "report"}, ran
+    shown = json.loads(run(repo, "dvc", "exp", "show", "--json"))
+    text = json.dumps(shown)
+    assert "test_error_mean" in text and "2e-05" in text
