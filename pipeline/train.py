@@ -30,7 +30,7 @@ from pipeline.optim import SGDConfig
 from pipeline.progress import Progress
 from pipeline.sampling import BatchStream
 
-TRAIN_ERROR_SAMPLES = 1000  # a fixed subset of the training split for the training-error curve
+TRAIN_ERROR_SAMPLES = 500  # a fixed subset of the training split for the training-error curve
 
 
 @dataclass

@@ -40,3 +40,12 @@ def pair_and_data_dir(params: Params, pair_name: str) -> tuple[PairConfig, Path]
 def seeds_of(args: argparse.Namespace, params: Params) -> tuple[int, ...]:
     """The seeds a stage runs: ``--seed`` where given, else every seed in params."""
     return tuple(args.seed) if getattr(args, "seed", None) else params.seeds
+
+
+def run_parser(description: str, axis: str, choices: tuple[str, ...] | list[str]) -> argparse.ArgumentParser:
+    """``--pair``, ``--<axis>`` (method or init) and an optional repeatable ``--seed``."""
+    parser = stage_parser(description)
+    parser.add_argument("--pair", required=True)
+    parser.add_argument(f"--{axis}", required=True, choices=sorted(choices))
+    parser.add_argument("--seed", type=int, action="append", help="only this seed (repeatable; default: params seeds)")
+    return parser

@@ -12,7 +12,7 @@ from pipeline.data.loading import LoadedData, load_prepared
 from pipeline.evaluation import split_error
 from pipeline.methods import METHODS
 from pipeline.models.registry import build_model
-from stages.common import pair_and_data_dir, run_stage, seeds_of, stage_parser
+from stages.common import pair_and_data_dir, run_parser, run_stage, seeds_of
 
 
 def evaluate_seed(data: LoadedData, model_name: str, pair: str, method: str, seed: int) -> dict[str, Any]:
@@ -38,11 +38,7 @@ def main(args: argparse.Namespace, params: Params) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = stage_parser(__doc__ or "")
-    parser.add_argument("--pair", required=True)
-    parser.add_argument("--method", required=True, choices=sorted(METHODS))
-    parser.add_argument("--seed", type=int, action="append", help="only this seed (repeatable; default: params seeds)")
-    return parser
+    return run_parser(__doc__ or "", "method", METHODS)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from pipeline.derive import resolve_device
 from pipeline.io import atomic_path
 from pipeline.methods import INITS
 from pipeline.phases import offline_phase
-from stages.common import pair_and_data_dir, run_stage, seeds_of, stage_parser
+from stages.common import pair_and_data_dir, run_parser, run_stage, seeds_of
 
 
 def main(args: argparse.Namespace, params: Params) -> None:
@@ -38,11 +38,7 @@ def main(args: argparse.Namespace, params: Params) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = stage_parser(__doc__ or "")
-    parser.add_argument("--pair", required=True)
-    parser.add_argument("--init", required=True, choices=INITS)
-    parser.add_argument("--seed", type=int, action="append", help="only this seed (repeatable; default: params seeds)")
-    return parser
+    return run_parser(__doc__ or "", "init", INITS)
 
 
 if __name__ == "__main__":

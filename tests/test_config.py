@@ -98,3 +98,11 @@ def test_stage_reports_bad_params_in_one_line(params_dict, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert err.count("\n") == 0 and "data.valid_fraction: expected a fraction in (0, 1)" in err
+
+
+def test_paper_profile_is_valid_and_complete():
+    params = load_params(Path(__file__).parents[1] / "profiles" / "paper.yaml")
+    assert len(params.run.pairs) == 12 and len(params.seeds) == 10
+    assert params.offline["smooth_nn"].steps == 2500 and params.methods["adalfl"].online.meta_lr == 1e-5
+    cifar = params.pairs["cifar10_resnet18"]
+    assert cifar.steps == 150_000 and cifar.optim.nesterov and cifar.optim.weight_decay == 5e-4 and cifar.augment

@@ -70,3 +70,36 @@ def test_exp_run_with_set_param_reruns_only_that_method(repo):
     shown = json.loads(run(repo, "dvc", "exp", "show", "--json"))
     text = json.dumps(shown)
     assert "test_error_mean" in text and "2e-05" in text
+
+
+CHECK_SCRIPT = """<script>
+window.addEventListener('load', () => {
+  const images = [...document.images];
+  const drawn = images.filter(i => i.complete && i.naturalWidth > 0).length;
+  const rows = document.querySelectorAll('table tbody tr').length;
+  document.title = `images ${drawn}/${images.length} rows ${rows}`;
+});
+</script>"""
+
+
+def find_browser() -> str | None:
+    import shutil
+
+    return next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+
+
+def test_index_page_renders_table_and_every_image_in_a_real_browser(repo, tmp_path):
+    import subprocess
+
+    browser = find_browser()
+    if browser is None:
+        pytest.skip("no headless browser: install Debian's chromium (`apt-get install chromium`) to run this check")
+    page = (repo / "reports" / "index.html").read_text().replace("</body>", CHECK_SCRIPT + "</body>")
+    probe = tmp_path / "probe.html"
+    probe.write_text(page)
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=5000", "--dump-dom"]
+    dom = subprocess.run([browser, *flags, probe.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    title = re.search(r"<title>(.*?)</title>", dom)
+    assert title is not None, dom[:500]
+    assert title.group(1) == "images 2/2 rows 1", title.group(1)

@@ -5,6 +5,11 @@ centre (c_y, c_yhat). Only monomials whose derivative w.r.t. y_hat is non-zero (
 are kept: the others cannot influence training. Degree 2 keeps b, ab, b^2; degree 3
 adds a^2 b, a b^2, b^3. With c = 0 and weights (b: 0, ab: -2, b^2: 1) the loss is
 (y_hat - y)^2 - y^2: squared error up to a term that does not depend on y_hat.
+
+Initialisation: those squared-error coefficients plus N(0, 0.1^2) noise (seeded by the
+caller). A fully random polynomial usually pushes predictions the wrong way, which the
+short offline phase of the default profile cannot repair; starting near a known-good loss
+is the usual choice for Taylor-parametrised losses (TaylorGLO starts its search the same way).
 """
 
 from __future__ import annotations
@@ -28,7 +33,10 @@ class TaylorLoss(OutputwiseLoss):
         self.degree = degree
         self.exponents = taylor_exponents(degree)
         self.centre = nn.Parameter(torch.zeros(2))  # (c_y, c_yhat)
-        self.weights = nn.Parameter(torch.randn(len(self.exponents)))
+        self.weights = nn.Parameter(torch.zeros(len(self.exponents)))
+        self.set_squared_error()
+        with torch.no_grad():
+            self.weights.add_(0.1 * torch.randn(len(self.exponents)))
 
     def pointwise(self, y: torch.Tensor, y_hat: torch.Tensor) -> torch.Tensor:
         a, b = y - self.centre[0], y_hat - self.centre[1]
