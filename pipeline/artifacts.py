@@ -28,8 +28,8 @@ def run_dir(pair: str, method: str, seed: int | None = None, root: Path = RUNS_R
     return folder if seed is None else folder / f"seed{seed}"
 
 
-def eval_file(pair: str, method: str, root: Path = EVAL_ROOT) -> Path:
-    return root / pair / f"{method}.json"
+def eval_file(pair: str, root: Path = EVAL_ROOT) -> Path:
+    return root / f"{pair}.json"
 
 
 def save_init(folder: Path, rule: UpdateRule, history: list[float], info: dict[str, Any]) -> None:

@@ -116,6 +116,7 @@ class OnlineConfig:
     meta_split: MetaSplit = "valid"
     meta_batch_size: int | None = None  # defaults to the pair's batch size
     meta_interval: int = 1  # a meta step every k base steps
+    meta_grad: Literal["forward", "unrolled"] = "forward"  # exact forward-mode or unrolled second order
 
     def __post_init__(self) -> None:
         _positive("meta_lr", self.meta_lr)

@@ -23,6 +23,7 @@ from pipeline.derive import generator
 from pipeline.evaluation import split_error
 from pipeline.learned.rules import UpdateRule
 from pipeline.learned.snapshot import loss_snapshot
+from pipeline.meta.forward import forward_meta_step
 from pipeline.meta.online import online_step, plain_step
 from pipeline.meta.step import BaseState
 from pipeline.models.registry import build_model
@@ -109,7 +110,8 @@ def train(data: LoadedData, pair: PairConfig, method: MethodConfig, rule: Update
     for step in range(1, pair.steps + 1):
         batch = stream()
         if online is not None and meta_stream is not None and meta_optimizer is not None and step % online.meta_interval == 0:
-            state, base_loss, meta_loss = online_step(model, state, rule, meta_optimizer, batch, meta_stream(), sgd, data.task)
+            meta_step = forward_meta_step if online.meta_grad == "forward" else online_step
+            state, base_loss, meta_loss = meta_step(model, state, rule, meta_optimizer, batch, meta_stream(), sgd, data.task)
             recorder.meta_losses.append(meta_loss)
         else:
             state, base_loss = plain_step(model, state, rule, batch, sgd)

@@ -1,4 +1,8 @@
-"""DVC stage `evaluate@<pair>-<method>`: final test error of every seed's trained model."""
+"""DVC stage `evaluate@<pair>`: final test error of every method's and seed's trained model.
+
+One stage per pair rather than per method: evaluation takes about a second, while each
+extra process costs several seconds of start-up (see README, "The pipeline").
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,8 @@ from pipeline.artifacts import eval_file, load_run_model, run_dir, save_eval
 from pipeline.config import Params
 from pipeline.data.loading import LoadedData, load_prepared
 from pipeline.evaluation import split_error
-from pipeline.methods import METHODS
 from pipeline.models.registry import build_model
-from stages.common import pair_and_data_dir, run_parser, run_stage, seeds_of
+from stages.common import pair_and_data_dir, run_stage, seeds_of, stage_parser
 
 
 def evaluate_seed(data: LoadedData, model_name: str, pair: str, method: str, seed: int) -> dict[str, Any]:
@@ -31,14 +34,20 @@ def evaluate_seed(data: LoadedData, model_name: str, pair: str, method: str, see
 def main(args: argparse.Namespace, params: Params) -> None:
     pair, data_dir = pair_and_data_dir(params, args.pair)
     data = load_prepared(data_dir)
-    records = [evaluate_seed(data, pair.model, args.pair, args.method, seed) for seed in seeds_of(args, params)]
-    save_eval(eval_file(args.pair, args.method), {"pair": args.pair, "method": args.method, "seeds": records})
-    for r in records:
-        print(f"evaluate {args.pair} {args.method} seed {r['seed']}: {r['status']}, test error {r['test_error']}")
+    methods = args.method or list(params.run.methods)
+    results = {m: [evaluate_seed(data, pair.model, args.pair, m, s) for s in seeds_of(args, params)] for m in methods}
+    save_eval(eval_file(args.pair), {"pair": args.pair, "methods": results})
+    for method, records in results.items():
+        errors = ", ".join(f"{r['test_error']:.4f}" if r["test_error"] is not None else r["status"] for r in records)
+        print(f"evaluate {args.pair} {method}: test error per seed {errors}")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    return run_parser(__doc__ or "", "method", METHODS)
+    parser = stage_parser(__doc__ or "")
+    parser.add_argument("--pair", required=True)
+    parser.add_argument("--method", action="append", help="only this method (repeatable; default: run.methods)")
+    parser.add_argument("--seed", type=int, action="append", help="only this seed (repeatable; default: params seeds)")
+    return parser
 
 
 if __name__ == "__main__":

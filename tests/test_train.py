@@ -99,3 +99,16 @@ def test_diverging_run_stops_with_its_step(diabetes_data):
     pair = PairConfig(dataset="diabetes", model="mlp", optim=OptimConfig(lr=50.0), steps=200, eval_interval=50)
     result = train(diabetes_data, pair, MethodConfig(), fresh_rule(diabetes_data, pair, "baseline", 0, CPU), 0, CPU, progress=False)
     assert result.status == "diverged" and result.diverged_at is not None and result.diverged_at < 200
+
+
+def test_forward_and_unrolled_meta_gradients_train_the_same(digits_data):
+    pair = digits_pair(steps=30)
+    results = {}
+    for mode in ("forward", "unrolled"):
+        rule = fresh_rule(digits_data, pair, "adalfl", 0, CPU)
+        method = MethodConfig(online=OnlineConfig(meta_lr=1e-3, meta_grad=mode))
+        results[mode] = (train(digits_data, pair, method, rule, 0, CPU, progress=False), rule)
+    (fwd, rule_f), (unr, rule_u) = results["forward"], results["unrolled"]
+    for a, b in zip(rule_f.meta_parameters(), rule_u.meta_parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-5)
+    assert abs(fwd.history[-1]["valid_error"] - unr.history[-1]["valid_error"]) < 0.02

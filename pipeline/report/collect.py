@@ -39,10 +39,11 @@ def collect(params: Params, eval_root: Path = EVAL_ROOT) -> dict[str, dict[str, 
     for pair in params.run.pairs:
         for method in params.run.methods:
             cell = cells.setdefault(pair, {}).setdefault(method, Cell())
-            records = {r["seed"]: r for r in json.loads(eval_file(pair, method, eval_root).read_text())["seeds"]}
+            evaluated = json.loads(eval_file(pair, eval_root).read_text())["methods"]
+            records = {r["seed"]: r for r in evaluated.get(method, [])}
             missing = [s for s in params.seeds if s not in records]
             if missing:
-                raise FileNotFoundError(f"{eval_file(pair, method, eval_root)}: no evaluation for seeds {missing}; run dvc repro")
+                raise FileNotFoundError(f"{eval_file(pair, eval_root)}: no evaluation of {method} for seeds {missing}; run dvc repro")
             cell.records.extend(records[s] for s in params.seeds)
     return cells
 

@@ -1,0 +1,164 @@
+"""`python -m pipeline.bench [--quick]`: per-step time and peak memory of online loss learning.
+
+Variants, on random data of each model's input shape (timing needs no real data):
+``baseline`` (plain step, cross-entropy), ``adalfl_unrolled`` (second-order graph through
+the model), ``adalfl_forward`` (exact forward-mode meta-gradient), ``adalfl_forward_k5``
+(a forward-mode meta step every 5 base steps). Time: median over the timed rounds after
+warm-up, the variants interleaved round by round in one process so machine drift cancels;
+a k5 round is 5 steps, reported per step. Peak memory: one subprocess per variant, the
+peak resident-set growth over the process's size before the first step (CPU) or
+``torch.cuda.max_memory_allocated`` (CUDA), measured after one warm-up unit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from pipeline.derive import resolve_device
+from pipeline.learned.rules import build_rule
+from pipeline.meta.forward import forward_meta_step
+from pipeline.meta.online import online_step, plain_step
+from pipeline.meta.step import BaseState
+from pipeline.models.registry import build_model
+from pipeline.optim import SGDConfig
+from pipeline.io import write_json
+
+MODELS = {"mlp": (1, 28, 28), "lenet5": (1, 28, 28), "resnet18": (3, 32, 32)}
+VARIANTS = ("baseline", "adalfl_unrolled", "adalfl_forward", "adalfl_forward_k5")
+SGD = SGDConfig(momentum=0.9, nesterov=True, weight_decay=5e-4)
+
+
+class Runner:
+    """One variant's training state and a callable that advances it by one timing unit."""
+
+    def __init__(self, model_name: str, variant: str, batch_size: int, device: torch.device) -> None:
+        shape = MODELS[model_name]
+        self.model = build_model(model_name, shape, 10, seed=0).to(device).train()
+        self.state = BaseState.from_module(self.model)
+        self.rule = build_rule("baseline" if variant == "baseline" else "adalfl", "classification", 0.01, seed=0)
+        self.rule.loss.to(device)
+        self.optimizer = torch.optim.Adam(self.rule.meta_parameters(), lr=1e-5) if self.rule.is_learned else None
+        gen = torch.Generator().manual_seed(0)
+        self.batches = [(torch.randn(batch_size, *shape, generator=gen).to(device), torch.randint(0, 10, (batch_size,), generator=gen).to(device)) for _ in range(2)]
+        self.variant = variant
+        self.steps_per_unit = 5 if variant.endswith("_k5") else 1
+
+    def unit(self) -> None:
+        for i in range(self.steps_per_unit):
+            batch, meta_batch = self.batches
+            if self.variant == "baseline" or (self.variant.endswith("_k5") and i < self.steps_per_unit - 1):
+                self.state, _ = plain_step(self.model, self.state, self.rule, batch, SGD)
+            elif self.variant == "adalfl_unrolled":
+                self.state, _, _ = online_step(self.model, self.state, self.rule, self.optimizer, batch, meta_batch, SGD, "classification")
+            else:
+                self.state, _, _ = forward_meta_step(self.model, self.state, self.rule, self.optimizer, batch, meta_batch, SGD, "classification")
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_model(model_name: str, batch_size: int, warmup: int, rounds: int, device: torch.device) -> dict[str, float]:
+    runners = {v: Runner(model_name, v, batch_size, device) for v in VARIANTS}
+    samples: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    for round_ in range(warmup + rounds):
+        for variant, runner in runners.items():  # interleaved: drift hits every variant alike
+            _sync(device)
+            start = time.perf_counter()
+            runner.unit()
+            _sync(device)
+            if round_ >= warmup:
+                samples[variant].append((time.perf_counter() - start) / runner.steps_per_unit)
+    return {v: 1000 * statistics.median(s) for v, s in samples.items()}
+
+
+def peak_memory_mb(model_name: str, variant: str, batch_size: int, device: torch.device, steps: int = 3) -> float:
+    """Run a few units in this process (called in a fresh subprocess) and return the peak growth."""
+    runner = Runner(model_name, variant, batch_size, device)
+    runner.unit()  # allocator caches and lazily built kernels are not the step's memory
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        before = torch.cuda.memory_allocated()
+    else:
+        Path("/proc/self/clear_refs").write_text("5")  # resets the peak RSS (VmHWM) to the current RSS
+        before = _status_kb("VmRSS")
+    for _ in range(steps):
+        runner.unit()
+    if device.type == "cuda":
+        return (torch.cuda.max_memory_allocated() - before) / 2**20
+    return (_status_kb("VmHWM") - before) / 1024
+
+
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def _memory_in_subprocess(model_name: str, variant: str, batch_size: int, device: str) -> float:
+    cmd = [sys.executable, "-m", "pipeline.bench", "--memory-probe", model_name, variant, "--batch-size", str(batch_size), "--device", device]
+    return float(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+
+
+def run(models: list[str], quick: bool, device_name: str, batch: int | None = None, rounds_full: int = 20,
+        progress: Callable[[str], None] = print) -> dict[str, dict[str, dict[str, float]]]:
+    device = resolve_device(device_name)
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    for name in models:
+        batch_size = batch or ((8 if name == "resnet18" else 32) if quick else 128)
+        warmup, rounds = (1, 5) if quick else (3, rounds_full)
+        progress(f"bench {name}: batch {batch_size}, {rounds} timed rounds after {warmup} warm-up")
+        times = time_model(name, batch_size, warmup, rounds, device)
+        results[name] = {}
+        for variant in VARIANTS:
+            peak = _memory_in_subprocess(name, variant, batch_size, device_name)
+            results[name][variant] = {"ms_per_step": times[variant], "ratio_to_baseline": times[variant] / times["baseline"],
+                                      "peak_mb": peak, "batch_size": batch_size, "timed_rounds": rounds}
+        progress(markdown_table({name: results[name]}))
+    return results
+
+
+def markdown_table(results: dict[str, dict[str, dict[str, float]]]) -> str:
+    lines = ["| model | batch | variant | ms/step | × baseline | peak MB |", "|---|---|---|---|---|---|"]
+    for model, variants in results.items():
+        for variant, r in variants.items():
+            lines.append(f"| {model} | {r['batch_size']} | {variant} | {r['ms_per_step']:.1f} | {r['ratio_to_baseline']:.2f} | {r['peak_mb']:.1f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small batches and 5 timed rounds (a smoke run, under 3 minutes)")
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated subset of " + ", ".join(MODELS))
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
+    parser.add_argument("--out", default="reports/bench.json")
+    parser.add_argument("--batch-size", type=int, default=None, help="override the batch size (default 128; --quick: 32, ResNet-18 8)")
+    parser.add_argument("--rounds", type=int, default=20, help="timed rounds in full mode (at least 20 for reported figures)")
+    parser.add_argument("--memory-probe", nargs=2, metavar=("MODEL", "VARIANT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_probe:
+        print(peak_memory_mb(*args.memory_probe, args.batch_size or 128, resolve_device(args.device)))
+        return
+    models = [m for m in args.models.split(",") if m]
+    unknown = [m for m in models if m not in MODELS]
+    if unknown:
+        parser.error(f"unknown model(s) {unknown}; choose from {list(MODELS)}")
+    results = run(models, args.quick, args.device, args.batch_size, args.rounds)
+    write_json(args.out, results)
+    print(f"wrote {args.out}\n" + markdown_table(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""The benchmark's machinery on a tiny configuration (the figures themselves come from `python -m pipeline.bench`)."""
+
+from __future__ import annotations
+
+import torch
+
+from pipeline.bench import VARIANTS, Runner, markdown_table, peak_memory_mb, time_model
+
+CPU = torch.device("cpu")
+
+
+def test_time_model_reports_every_variant():
+    times = time_model("mlp", batch_size=4, warmup=0, rounds=2, device=CPU)
+    assert set(times) == set(VARIANTS) and all(t > 0 for t in times.values())
+
+
+def test_k5_variant_takes_one_meta_step_in_five():
+    runner = Runner("mlp", "adalfl_forward_k5", batch_size=4, device=CPU)
+    before = [p.detach().clone() for p in runner.rule.meta_parameters()]
+    runner.unit()
+    assert runner.steps_per_unit == 5
+    assert any(not torch.equal(a, b) for a, b in zip(before, runner.rule.meta_parameters()))
+
+
+def test_peak_memory_probe_and_table():
+    assert peak_memory_mb("mlp", "baseline", 4, CPU) >= 0
+    row = {"ms_per_step": 2.0, "ratio_to_baseline": 1.0, "peak_mb": 3.0, "batch_size": 4, "timed_rounds": 2}
+    assert "| mlp | 4 | baseline | 2.0 | 1.00 | 3.0 |" in markdown_table({"mlp": {"baseline": row}})
