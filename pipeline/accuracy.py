@@ -1,0 +1,55 @@
+"""`python -m pipeline.accuracy [--pair P]`: do the fast meta-gradient variants train AdaLFL as well?
+
+Runs AdaLFL on one pair of params.yaml for every seed with the unrolled meta-gradient
+(k = 1), the forward-mode one (k = 1) and forward-mode with a meta step every 5 base steps,
+all from the same offline initialisation, and prints the final test error (mean ± std).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+from pathlib import Path
+
+import torch
+
+from pipeline.config import load_params
+from pipeline.data.loading import load_prepared
+from pipeline.evaluation import split_error
+from pipeline.phases import offline_phase
+from pipeline.train import initial_model, train
+
+VARIANTS = {"unrolled_k1": ("unrolled", 1), "forward_k1": ("forward", 1), "forward_k5": ("forward", 5)}
+
+
+def compare(params_path: str, pair_name: str) -> dict[str, dict[str, float | list[float]]]:
+    params = load_params(params_path)
+    pair = params.pairs[pair_name]
+    data = load_prepared(Path(params.data.prepared_dir) / pair.dataset)
+    online = params.methods["adalfl"].online
+    assert online is not None
+    device = torch.device("cpu")
+    errors: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    for seed in params.seeds:
+        for name, (mode, k) in VARIANTS.items():
+            rule, _ = offline_phase(data, pair, "smooth_nn", params.offline["smooth_nn"], seed, device, progress=False)
+            method = dataclasses.replace(params.methods["adalfl"], online=dataclasses.replace(online, meta_grad=mode, meta_interval=k))
+            result = train(data, pair, method, rule, seed, device, progress=False)
+            test, model = data.splits["test"], initial_model(data, pair, seed, device)
+            errors[name].append(split_error(model, result.state.params, result.state.buffers, test.x, test.y, data.task))
+    return {name: {"mean": statistics.mean(v), "std": statistics.pstdev(v), "per_seed": v} for name, v in errors.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--pair", default="digits_mlp")
+    args = parser.parse_args()
+    results = compare(args.params, args.pair)
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
