@@ -6,6 +6,8 @@ import hashlib
 
 import torch
 
+from pipeline.configparse import ConfigError
+
 
 def derive_seed(seed: int, *tags: object) -> int:
     """A 63-bit seed that depends only on ``seed`` and the tags (stable across runs and machines)."""
@@ -24,5 +26,5 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device: cuda was requested but no CUDA device is available (use device: auto or cpu)")
+        raise ConfigError("device: cuda was requested but no CUDA device is available (use device: auto or cpu)")
     return torch.device(name)

@@ -106,3 +106,15 @@ def test_paper_profile_is_valid_and_complete():
     assert params.offline["smooth_nn"].steps == 2500 and params.methods["adalfl"].online.meta_lr == 1e-5
     cifar = params.pairs["cifar10_resnet18"]
     assert cifar.steps == 150_000 and cifar.optim.nesterov and cifar.optim.weight_decay == 5e-4 and cifar.augment
+
+
+def test_cuda_without_a_gpu_is_a_one_line_config_error():
+    import torch
+
+    from pipeline.derive import resolve_device
+
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="device: cuda was requested"):
+            resolve_device("cuda")
