@@ -7,7 +7,7 @@ from pathlib import Path
 from pipeline.artifacts import EVAL_ROOT, RUNS_ROOT
 from pipeline.config import Params
 from pipeline.data.registry import DATASETS
-from pipeline.io import atomic_path, write_json
+from pipeline.io import atomic_path, write_json, write_text
 from pipeline.report import plots
 from pipeline.report.collect import collect, load_histories, load_snapshots, mean_curve
 from pipeline.report.page import write_page
@@ -28,8 +28,7 @@ def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = 
     images = [(caption, out / "plots" / path.name) for caption, path in images]
     summary = metrics(cells)
     write_json(out / "metrics.json", summary)
-    (out / ".results.md.tmp").write_text(table)
-    (out / ".results.md.tmp").replace(out / "results.md")
+    write_text(out / "results.md", table)
     write_page(out / "index.html", table, images)
     return summary
 

@@ -7,6 +7,8 @@ import html
 import re
 from pathlib import Path
 
+from pipeline.io import write_text
+
 
 def markdown_table_to_html(markdown: str) -> str:
     """Render the pipe tables and paragraphs of results.md (bold kept) without a Markdown library."""
@@ -50,7 +52,4 @@ th {{ background: #eee; }} figure {{ display: inline-block; margin: 1em; }} img 
 {"".join(figures)}
 </body></html>
 """
-    tmp = path.with_name(f".{path.name}.tmp")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp.write_text(page)
-    tmp.replace(path)
+    write_text(path, page)
