@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from pipeline.bench import VARIANTS, Runner, markdown_table, peak_memory_mb, time_model
@@ -26,3 +27,19 @@ def test_peak_memory_probe_and_table():
     assert peak_memory_mb("mlp", "baseline", 4, CPU) >= 0
     row = {"ms_per_step": 2.0, "ratio_to_baseline": 1.0, "peak_mb": 3.0, "batch_size": 4, "timed_rounds": 2}
     assert "| mlp | 4 | baseline | 2.0 | 1.00 | 3.0 |" in markdown_table({"mlp": {"baseline": row}})
+
+
+@pytest.mark.slow
+def test_quick_benchmark_end_to_end(tmp_path):
+    """`python -m pipeline.bench --quick` on the two small models writes a complete bench.json."""
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "bench.json"
+    subprocess.run([sys.executable, "-m", "pipeline.bench", "--quick", "--models", "mlp,lenet5", "--out", str(out)], check=True, capture_output=True)
+    results = json.loads(out.read_text())
+    assert set(results) == {"mlp", "lenet5"}
+    for variants in results.values():
+        assert set(variants) == set(VARIANTS) and variants["baseline"]["ratio_to_baseline"] == 1.0
+        assert all(v["ms_per_step"] > 0 and v["peak_mb"] >= 0 for v in variants.values())
