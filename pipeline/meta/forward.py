@@ -21,8 +21,8 @@ from torch import nn
 from torch.func import functional_call, jvp
 
 from pipeline.learned.rules import UpdateRule
-from pipeline.meta.step import Batch, BaseState, meta_objective
-from pipeline.optim import Params, SGDConfig, sgd_step
+from pipeline.meta.step import Batch, BaseState, meta_objective, step_meta_parameters
+from pipeline.optim import Params, SGDConfig, detached, sgd_step
 
 
 def phi_coefficient(cfg: SGDConfig, has_buffer: bool) -> float:
@@ -59,19 +59,17 @@ def forward_meta_step(model: nn.Module, state: BaseState, rule: UpdateRule, opti
     grads = dict(zip(params, torch.autograd.grad(base_loss, list(params.values()))))
     with torch.no_grad():
         lr = rule.current_lr()
-        new_params, momentum = sgd_step({k: p.detach() for k, p in params.items()}, grads, state.momentum, lr, cfg)
+        new_params, momentum = sgd_step(detached(params), grads, state.momentum, lr, cfg)
     leaves = {k: p.requires_grad_() for k, p in new_params.items()}
     meta_loss = meta_objective(model, leaves, state.buffers, meta_batch, task)
     v = dict(zip(leaves, torch.autograd.grad(meta_loss, list(leaves.values()))))
     meta_grads = _meta_gradients(model, state, rule, params, new_params, v, outputs.detach(), (x, y), rng, cfg, lr)
-    for param, grad in zip(rule.meta_parameters(), meta_grads):
-        param.grad = grad
-    optimizer.step()
-    next_state = BaseState({k: p.detach() for k, p in new_params.items()}, state.buffers, {k: b.detach() for k, b in momentum.items()})
+    step_meta_parameters(rule.meta_parameters(), meta_grads, optimizer)
+    next_state = BaseState(detached(new_params), state.buffers, detached(momentum))
     return next_state, float(base_loss.detach()), float(meta_loss.detach())
 
 
-def _meta_gradients(model, state, rule, params, new_params, v, outputs, batch, rng, cfg, lr) -> list[torch.Tensor]:
+def _meta_gradients(model, state, rule, params, new_params, v, outputs, batch, rng, cfg, lr) -> list[torch.Tensor | None]:
     meta_params = rule.meta_parameters()
     if rule.learned_lr is not None:  # theta' = theta - alpha * d: dL/dlog(alpha) = -alpha * v . d
         with torch.no_grad():
@@ -82,7 +80,7 @@ def _meta_gradients(model, state, rule, params, new_params, v, outputs, batch, r
     m = torch.autograd.grad(rule.loss(pred, batch[1]), pred, create_graph=True)[0]  # dM_phi/df, a function of phi
     c = phi_coefficient(cfg, has_buffer=bool(state.momentum))
     grads = torch.autograd.grad((m * u).sum(), meta_params, allow_unused=True)
-    return [torch.zeros_like(p) if g is None else -lr * c * g for p, g in zip(meta_params, grads)]
+    return [None if g is None else -lr * c * g for g in grads]
 
 
 def _rng_state(device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -90,7 +88,7 @@ def _rng_state(device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]
 
 
 def _jvp_outputs(model: nn.Module, state: BaseState, params: Params, v: Params, x: torch.Tensor, rng: tuple[torch.Tensor, torch.Tensor | None]) -> torch.Tensor:
-    primals = {k: p.detach() for k, p in params.items()}
+    primals = detached(params)
     buffers = {k: b.clone() for k, b in state.buffers.items()}
 
     def f(p: Params) -> torch.Tensor:

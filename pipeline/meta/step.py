@@ -10,6 +10,7 @@ BatchNorm policy (documented in the README):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -80,7 +81,11 @@ def apply_meta_gradient(rule: UpdateRule, optimizer: torch.optim.Optimizer, meta
     by a constant, which no gradient sees) get an exact zero gradient.
     """
     meta_params = rule.meta_parameters()
-    grads = torch.autograd.grad(meta_loss, meta_params, allow_unused=True)
+    step_meta_parameters(meta_params, torch.autograd.grad(meta_loss, meta_params, allow_unused=True), optimizer)
+
+
+def step_meta_parameters(meta_params: list[torch.Tensor], grads: Sequence[torch.Tensor | None], optimizer: torch.optim.Optimizer) -> None:
+    """Install the meta-gradients (None: no path to the meta-loss, an exact zero) and step."""
     for param, grad in zip(meta_params, grads):
         param.grad = torch.zeros_like(param) if grad is None else grad
     optimizer.step()
