@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import yaml
 
-from pipeline.configparse import ConfigError, parse_dataclass
+from pipeline.configparse import ConfigError, key_path, parse_dataclass
 from pipeline.methods import INITS, METHODS, needed_inits
 
 MetaSplit = Literal["valid", "train"]
@@ -117,9 +117,12 @@ class OnlineConfig:
     meta_batch_size: int | None = None  # defaults to the pair's batch size
     meta_interval: int = 1  # a meta step every k base steps
     meta_grad: Literal["forward", "unrolled"] = "forward"  # exact forward-mode or unrolled second order
+    clip_meta_grad_norm: float | None = None  # divergence guard: clip phi's gradient norm (off by default)
 
     def __post_init__(self) -> None:
         _positive("meta_lr", self.meta_lr)
+        if self.clip_meta_grad_norm is not None:
+            _positive("clip_meta_grad_norm", self.clip_meta_grad_norm)
         if self.meta_interval < 1:
             raise ConfigError(f"meta_interval: expected an integer >= 1, got {self.meta_interval}")
         if self.meta_batch_size is not None and self.meta_batch_size < 1:
@@ -129,6 +132,17 @@ class OnlineConfig:
 @dataclass(frozen=True)
 class MethodConfig:
     online: OnlineConfig | None = None  # required exactly for methods with an online phase
+
+
+@dataclass(frozen=True)
+class CheckpointConfig:
+    """Training checkpoints (they never change results, so no DVC stage depends on them)."""
+
+    every: int = 50  # base steps between checkpoints; 0 turns checkpointing off
+    dir: str = "data/checkpoints"  # outside every DVC output, so a re-run stage finds them
+
+    def __post_init__(self) -> None:
+        _non_negative("every", self.every)
 
 
 @dataclass(frozen=True)
@@ -150,6 +164,7 @@ class Params:
     pairs: dict[str, PairConfig] = field(default_factory=dict)
     offline: dict[str, OfflineConfig] = field(default_factory=dict)  # keyed by init kind
     methods: dict[str, MethodConfig] = field(default_factory=dict)
+    checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
 
     def __post_init__(self) -> None:
         from pipeline.data.registry import DATASETS
@@ -163,19 +178,19 @@ class Params:
             _check_method(name, method)
         for name in self.offline:
             if name not in INITS or name == "handcrafted":
-                raise ConfigError(f"offline.{name}: unknown offline phase (known: {', '.join(INITS[1:])})")
+                raise ConfigError(f"{key_path('offline', name)}: unknown offline phase (known: {', '.join(INITS[1:])})")
         _check_run(self)
 
 
 def _check_method(name: str, method: MethodConfig) -> None:
     spec = METHODS.get(name)
     if spec is None:
-        raise ConfigError(f"methods.{name}: unknown method (known: {', '.join(METHODS)})")
+        raise ConfigError(f"{key_path('methods', name)}: unknown method (known: {', '.join(METHODS)})")
     present = method.online is not None
     if spec.online and not present:
-        raise ConfigError(f"methods.{name}.online: missing required key ({name} has an online phase)")
+        raise ConfigError(f"{key_path('methods', name)}.online: missing required key ({name} has an online phase)")
     if present and not spec.online:
-        raise ConfigError(f"methods.{name}.online: unknown key ({name} has no online phase)")
+        raise ConfigError(f"{key_path('methods', name)}.online: unknown key ({name} has no online phase)")
 
 
 def _check_run(params: "Params") -> None:

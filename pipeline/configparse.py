@@ -7,7 +7,9 @@ expected, so a bad ``params.yaml`` fails in one line before any work starts.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+import re
 import types
 import typing
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
@@ -30,15 +32,15 @@ def parse_dataclass(cls: type[T], data: Any, path: str = "") -> T:
     unknown = sorted(str(k) for k in data if k not in fields)
     if unknown:
         raise ConfigError(
-            f"{_join(path, unknown[0])}: unknown key (expected one of: {', '.join(fields)})"
+            f"{key_path(path, unknown[0])}: unknown key (expected one of: {', '.join(fields)})"
         )
     values: dict[str, Any] = {}
     for name, field in fields.items():
-        key_path = _join(path, name)
+        field_path = _join(path, name)
         if name in data:
-            values[name] = convert(hints[name], data[name], key_path)
+            values[name] = convert(hints[name], data[name], field_path)
         elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
-            raise ConfigError(f"{key_path}: missing required key")
+            raise ConfigError(f"{field_path}: missing required key")
     try:
         return cls(**values)
     except ConfigError as error:  # from __post_init__: the message starts with the field name
@@ -101,8 +103,8 @@ def _convert_dict(tp: Any, value: Any, path: str) -> dict[str, Any]:
     out = {}
     for key, item in value.items():
         if not isinstance(key, str):
-            raise ConfigError(f"{_join(path, str(key))}: keys must be strings")
-        out[key] = convert(value_type, item, _join(path, key))
+            raise ConfigError(f"{key_path(path, str(key))}: keys must be strings")
+        out[key] = convert(value_type, item, key_path(path, key))
     return out
 
 
@@ -141,6 +143,13 @@ def _to_float(value: Any) -> float | None:
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
+
+
+def key_path(path: str, key: str) -> str:
+    """``path.key``, or ``path["key"]`` (JSON-escaped) for a key with spaces, dots or control characters."""
+    if re.fullmatch(r"[A-Za-z0-9_\-]+", key):
+        return _join(path, key)
+    return f"{path or '<root>'}[{json.dumps(key)}]"
 
 
 def _describe(value: Any) -> str:

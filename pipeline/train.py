@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
 
-from pipeline.config import MethodConfig, PairConfig
+from pipeline.checkpoint import fingerprint, load_checkpoint, save_checkpoint, tensors_digest
+from pipeline.config import MethodConfig, OnlineConfig, PairConfig
 from pipeline.data.registry import DATASETS
 from pipeline.data.loading import LoadedData
-from pipeline.derive import generator
+from pipeline.derive import derive_seed, generator
 from pipeline.evaluation import split_error
 from pipeline.learned.rules import UpdateRule
+from pipeline.interrupt import Interrupted, stop_on_signals
 from pipeline.learned.snapshot import loss_snapshot
 from pipeline.meta.forward import forward_meta_step
 from pipeline.meta.online import online_step, plain_step
@@ -93,40 +96,169 @@ class Recorder:
         return row
 
 
-def train(data: LoadedData, pair: PairConfig, method: MethodConfig, rule: UpdateRule, seed: int, device: torch.device, label: str = "train", progress: bool = True) -> TrainResult:
-    started = time.monotonic()
-    model = initial_model(data, pair, seed, device)
-    state = BaseState.from_module(model)
-    sgd = sgd_config(pair)
-    stream = make_stream(data, "train", pair.batch_size, seed, "train-order", pair, device)
-    online = method.online
-    meta_stream = meta_optimizer = None
-    if online is not None:
-        meta_stream = make_stream(data, online.meta_split, online.meta_batch_size or pair.batch_size, seed, "online-meta-order", pair, device)
-        meta_optimizer = torch.optim.Adam(rule.meta_parameters(), lr=online.meta_lr)
-    recorder = Recorder(model, data, rule)
-    recorder.record(0, state)
-    bar = Progress(label, pair.steps, enabled=progress)
-    for step in range(1, pair.steps + 1):
-        batch = stream()
-        if online is not None and meta_stream is not None and meta_optimizer is not None and step % online.meta_interval == 0:
+@dataclass(frozen=True)
+class Checkpointing:
+    """Where a run keeps its checkpoint, how often (in steps) and what run it belongs to."""
+
+    path: Path
+    every: int
+    fingerprint: str
+
+
+def run_fingerprint(data: LoadedData, pair: PairConfig, method: MethodConfig, rule: UpdateRule, seed: int, device: torch.device) -> str:
+    """Everything that decides a run's numbers; a checkpoint of another run is never resumed."""
+    return fingerprint({"pair": asdict(pair), "method": asdict(method), "seed": seed, "device": str(device),
+                        "initial_rule": tensors_digest(rule.meta_module().state_dict()), "torch": torch.__version__,
+                        "data": data.meta})
+
+
+class TrainingRun:
+    """One seed's training: the loop state, one step at a time, and its checkpoint form."""
+
+    def __init__(self, data: LoadedData, pair: PairConfig, method: MethodConfig, rule: UpdateRule, seed: int, device: torch.device) -> None:
+        self.pair, self.rule, self.task, self.online = pair, rule, data.task, method.online
+        self.model = initial_model(data, pair, seed, device)
+        self.state = BaseState.from_module(self.model)
+        self.sgd = sgd_config(pair)
+        self.stream = make_stream(data, "train", pair.batch_size, seed, "train-order", pair, device)
+        self.meta_stream: BatchStream | None = None
+        self.meta_optimizer: torch.optim.Optimizer | None = None
+        if self.online is not None:
+            self.meta_stream = make_stream(data, self.online.meta_split, self.online.meta_batch_size or pair.batch_size, seed, "online-meta-order", pair, device)
+            self.meta_optimizer = meta_optimizer(rule, self.online)
+        self.recorder = Recorder(self.model, data, rule)
+        self.recorder.record(0, self.state)
+        self.step, self.elapsed_s, self.status, self.diverged_at = 0, 0.0, "running", None
+
+    def advance(self) -> dict[str, float | None] | None:
+        """One base step (plus a meta step when due); the evaluation row where one is due."""
+        self.step += 1
+        batch = self.stream()
+        online = self.online
+        if online is not None and self.meta_stream is not None and self.meta_optimizer is not None and self.step % online.meta_interval == 0:
             meta_step = forward_meta_step if online.meta_grad == "forward" else online_step
-            state, base_loss, meta_loss = meta_step(model, state, rule, meta_optimizer, batch, meta_stream(), sgd, data.task)
-            recorder.meta_losses.append(meta_loss)
+            self.state, base_loss, meta_loss = meta_step(self.model, self.state, self.rule, self.meta_optimizer, batch, self.meta_stream(), self.sgd, self.task)
+            self.recorder.meta_losses.append(meta_loss)
         else:
-            state, base_loss = plain_step(model, state, rule, batch, sgd)
-        recorder.base_losses.append(base_loss)
-        if not _finite(base_loss, recorder.meta_losses, rule):
-            return TrainResult("diverged", step, recorder.history, recorder.snapshots, state, time.monotonic() - started, diverged_at=step)
-        if step % pair.eval_interval == 0 or step == pair.steps:
-            row = recorder.record(step, state)
-            bar.update(step, valid_error=row["valid_error"], base_loss=row["base_loss"])
-    return TrainResult("finished", pair.steps, recorder.history, recorder.snapshots, state, time.monotonic() - started)
+            self.state, base_loss = plain_step(self.model, self.state, self.rule, batch, self.sgd)
+        self.recorder.base_losses.append(base_loss)
+        if not _finite(base_loss, self.recorder.meta_losses, self.rule, self.state):
+            self.status, self.diverged_at = "diverged", self.step
+            return None
+        if self.step % self.pair.eval_interval == 0 or self.step == self.pair.steps:
+            return self.recorder.record(self.step, self.state)
+        return None
+
+    def state_dict(self) -> dict[str, Any]:
+        recorder = self.recorder
+        return {
+            "step": self.step, "elapsed_s": self.elapsed_s, "status": self.status, "diverged_at": self.diverged_at,
+            "params": self.state.params, "buffers": self.state.buffers, "momentum": self.state.momentum,
+            "rule": self.rule.meta_module().state_dict(),
+            "meta_optimizer": self.meta_optimizer.state_dict() if self.meta_optimizer is not None else None,
+            "stream": self.stream.state_dict(),
+            "meta_stream": self.meta_stream.state_dict() if self.meta_stream is not None else None,
+            "recorder": {"history": recorder.history, "snapshots": recorder.snapshots,
+                         "base_losses": recorder.base_losses, "meta_losses": recorder.meta_losses},
+            "rng": rng_states(),
+        }
+
+    def load_state_dict(self, saved: dict[str, Any], device: torch.device) -> None:
+        self.step, self.elapsed_s, self.status, self.diverged_at = saved["step"], saved["elapsed_s"], saved["status"], saved["diverged_at"]
+        on_device = {key: {k: v.to(device) for k, v in saved[key].items()} for key in ("params", "buffers", "momentum")}
+        self.state = BaseState(on_device["params"], on_device["buffers"], on_device["momentum"])
+        self.rule.meta_module().load_state_dict(saved["rule"])
+        if self.meta_optimizer is not None:
+            self.meta_optimizer.load_state_dict(saved["meta_optimizer"])
+        self.stream.load_state_dict(saved["stream"])
+        if self.meta_stream is not None:
+            self.meta_stream.load_state_dict(saved["meta_stream"])
+        for key, value in saved["recorder"].items():
+            setattr(self.recorder, key, value)
+        set_rng_states(saved["rng"])
+
+    def result(self) -> TrainResult:
+        recorder = self.recorder
+        return TrainResult(self.status, self.step, recorder.history, recorder.snapshots, self.state, self.elapsed_s, self.diverged_at)
 
 
-def _finite(base_loss: float, meta_losses: list[float], rule: UpdateRule) -> bool:
+def meta_optimizer(rule: UpdateRule, online: OnlineConfig) -> torch.optim.Optimizer:
+    """Adam on the meta-parameters; with ``clip_meta_grad_norm`` (the divergence guard) clipped first."""
+    optimizer = torch.optim.Adam(rule.meta_parameters(), lr=online.meta_lr)
+    max_norm = online.clip_meta_grad_norm
+    if max_norm is not None:
+        params = rule.meta_parameters()
+
+        def clip(*_: Any) -> None:
+            torch.nn.utils.clip_grad_norm_(params, max_norm)
+
+        optimizer.register_step_pre_hook(clip)
+    return optimizer
+
+
+def train(data: LoadedData, pair: PairConfig, method: MethodConfig, rule: UpdateRule, seed: int, device: torch.device,
+          label: str = "train", progress: bool = True, checkpoint: Checkpointing | None = None) -> TrainResult:
+    """Train one seed to the end, resuming from (and writing) ``checkpoint`` where given.
+
+    SIGTERM / SIGINT stop the run after the current step (checkpoint written first) with
+    ``Interrupted``; a resumed run ends with exactly the numbers of an uninterrupted one.
+    """
+    with torch.random.fork_rng(devices=_rng_devices(device)), stop_on_signals() as stop:
+        torch.manual_seed(derive_seed(seed, "train-global-rng"))  # dropout draws from the global RNG
+        run = TrainingRun(data, pair, method, rule, seed, device)
+        if checkpoint is not None:
+            resume(run, checkpoint, device, label)
+        bar = Progress(label, pair.steps, enabled=progress)
+        started = time.monotonic()
+        while run.status == "running":
+            row = run.advance() if run.step < pair.steps else None
+            if run.status == "running" and run.step >= pair.steps:
+                run.status = "finished"
+            run.elapsed_s += time.monotonic() - started
+            started = time.monotonic()
+            periodic = checkpoint is not None and checkpoint.every > 0 and run.step % checkpoint.every == 0
+            if checkpoint is not None and (periodic or stop.requested or run.status != "running"):
+                save_checkpoint(checkpoint.path, run.step, checkpoint.fingerprint, run.state_dict())
+            if row is not None:
+                bar.update(run.step, valid_error=row["valid_error"], base_loss=row["base_loss"])
+            if stop.requested and run.status == "running":
+                where = f"checkpoint {checkpoint.path}" if checkpoint is not None else "no checkpoint (checkpointing is off)"
+                raise Interrupted(f"{label}: interrupted at step {run.step} of {pair.steps}; {where}; run it again to resume", stop.signal or 15)
+        return run.result()
+
+
+def resume(run: TrainingRun, checkpoint: Checkpointing, device: torch.device, label: str) -> None:
+    if checkpoint.path.is_file():
+        saved = load_checkpoint(checkpoint.path, checkpoint.fingerprint)
+        if saved is None:
+            print(f"[{label}] {checkpoint.path} belongs to another configuration or code version; starting afresh", flush=True)
+            return
+        run.load_state_dict(saved, device)
+        print(f"[{label}] resumed from {checkpoint.path} at step {run.step} ({run.status})", flush=True)
+
+
+def rng_states() -> dict[str, Any]:
+    states: dict[str, Any] = {"cpu": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def set_rng_states(states: dict[str, Any]) -> None:
+    torch.set_rng_state(states["cpu"])
+    if "cuda" in states:
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def _rng_devices(device: torch.device) -> list[int]:
+    return [device.index or 0] if device.type == "cuda" else []
+
+
+def _finite(base_loss: float, meta_losses: list[float], rule: UpdateRule, state: BaseState) -> bool:
+    """Loss, meta-loss, learning rate, parameters and meta-parameters all finite (one reduction for the tensors)."""
     values = [base_loss, rule.current_lr()] + meta_losses[-1:]
-    return all(math.isfinite(v) for v in values)
+    tensors = [*state.params.values(), *rule.meta_parameters()]
+    return all(math.isfinite(v) for v in values) and bool(torch.stack([t.detach().abs().amax() for t in tensors]).isfinite().all())
 
 
 def _mean(values: list[float]) -> float | None:

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Callable
 
 from pipeline.config import PairConfig, Params, load_params
-from pipeline.configparse import ConfigError
+from pipeline.configparse import ConfigError, key_path
 from pipeline.data.errors import DataError
+from pipeline.interrupt import Interrupted
 
 
 def stage_parser(description: str) -> argparse.ArgumentParser:
@@ -26,13 +27,16 @@ def run_stage(main: Callable[[argparse.Namespace, Params], None], parser: argpar
     except (ConfigError, DataError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except Interrupted as stop:
+        print(f"stopped: {stop}", file=sys.stderr)
+        return stop.exit_code
     return 0
 
 
 def pair_and_data_dir(params: Params, pair_name: str) -> tuple[PairConfig, Path]:
     """The pair's config and its prepared-data folder; an undefined pair is a config error."""
     if pair_name not in params.pairs:
-        raise ConfigError(f"pairs.{pair_name}: not defined (defined: {', '.join(params.pairs) or 'none'})")
+        raise ConfigError(f"{key_path('pairs', pair_name)}: not defined (defined: {', '.join(params.pairs) or 'none'})")
     pair = params.pairs[pair_name]
     return pair, Path(params.data.prepared_dir) / pair.dataset
 

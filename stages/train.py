@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+from pathlib import Path
 
 from pipeline.artifacts import init_dir, load_init, run_dir, save_run
 from pipeline.config import Params
-from pipeline.configparse import ConfigError
+from pipeline.configparse import ConfigError, key_path
 from pipeline.data.loading import load_prepared
 from pipeline.derive import resolve_device
 from pipeline.io import atomic_path
 from pipeline.methods import METHODS
 from pipeline.phases import fresh_rule
-from pipeline.train import train
+from pipeline.train import Checkpointing, run_fingerprint, train
 from stages.common import pair_and_data_dir, run_parser, run_stage, seeds_of
 
 
 def main(args: argparse.Namespace, params: Params) -> None:
     pair, data_dir = pair_and_data_dir(params, args.pair)
     if args.method not in params.methods:
-        raise ConfigError(f"methods.{args.method}: not defined in {args.params}")
+        raise ConfigError(f"{key_path('methods', args.method)}: not defined in {args.params}")
     device = resolve_device(params.device)
     data = load_prepared(data_dir)
-    init = METHODS[args.method].init
+    init, method = METHODS[args.method].init, params.methods[args.method]
+    checkpoints = Path(params.checkpoint.dir) / args.pair / args.method
     with atomic_path(run_dir(args.pair, args.method)) as out:
         out.mkdir()
         for seed in seeds_of(args, params):
@@ -31,10 +34,15 @@ def main(args: argparse.Namespace, params: Params) -> None:
             if init != "handcrafted":
                 load_init(init_dir(args.pair, init, seed), rule)
             label = f"train {args.pair} {args.method} seed {seed}"
-            result = train(data, pair, params.methods[args.method], rule, seed, device, label)
+            checkpoint = None
+            if params.checkpoint.every > 0:  # a finished seed keeps its final checkpoint until the stage is done
+                checkpoint = Checkpointing(checkpoints / f"seed{seed}.ckpt", params.checkpoint.every,
+                                           run_fingerprint(data, pair, method, rule, seed, device))
+            result = train(data, pair, method, rule, seed, device, label, checkpoint=checkpoint)
             save_run(out / f"seed{seed}", result, rule, {"pair": args.pair, "method": args.method, "seed": seed})
             last = result.history[-1]
             print(f"[{label}] {result.status} after {result.steps_done} steps, valid error {last['valid_error']:.4f}, {result.wall_time_s:.1f}s", flush=True)
+    shutil.rmtree(checkpoints, ignore_errors=True)  # the outputs are in place: nothing left to resume
 
 
 def build_parser() -> argparse.ArgumentParser:

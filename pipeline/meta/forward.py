@@ -13,6 +13,7 @@ For a learned learning rate the step is linear in alpha: dL/dalpha = -v . d, d t
 
 from __future__ import annotations
 
+import warnings
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -99,5 +100,7 @@ def _jvp_outputs(model: nn.Module, state: BaseState, params: Params, v: Params, 
         torch.set_rng_state(cpu_state)
         if cuda_state is not None:
             torch.cuda.set_rng_state(cuda_state, x.device)
-        _, u = jvp(f, (primals,), (v,))
+        with warnings.catch_warnings():  # torch's first jvp loads decompositions through the deprecated torch.jit.script
+            warnings.filterwarnings("ignore", message=".*torch.jit.script.* is deprecated", category=FutureWarning)
+            _, u = jvp(f, (primals,), (v,))
     return u
