@@ -75,7 +75,7 @@ class PairConfig:
 
     def __post_init__(self) -> None:
         from pipeline.data.registry import DATASETS
-        from pipeline.models.registry import MODELS, check_pairing
+        from pipeline.models.catalog import MODEL_NEEDS as MODELS, check_pairing
 
         if self.dataset not in DATASETS:
             raise ConfigError(f"dataset: unknown data set {self.dataset!r} (known: {', '.join(DATASETS)})")
@@ -146,6 +146,51 @@ class CheckpointConfig:
 
 
 @dataclass(frozen=True)
+class SearchSpace:
+    """Log-uniform ranges [low, high] of the learning rates a study tunes; null: not tuned."""
+
+    base_lr: tuple[float, ...] | None = (1e-4, 0.3)  # the pair's SGD lr (Meta-LR: the initial alpha)
+    offline_meta_lr: tuple[float, ...] | None = (1e-4, 1e-1)  # Algorithm 1/3's Adam lr
+    online_meta_lr: tuple[float, ...] | None = (1e-6, 1e-2)  # Algorithm 2/4's Adam lr
+
+    def __post_init__(self) -> None:
+        for name in ("base_lr", "offline_meta_lr", "online_meta_lr"):
+            bounds = getattr(self, name)
+            if bounds is not None and not (len(bounds) == 2 and 0 < bounds[0] < bounds[1]):
+                raise ConfigError(f"{name}: expected [low, high] with 0 < low < high, got {list(bounds)}")
+
+
+@dataclass(frozen=True)
+class TuneConfig:
+    """The optional Optuna branch: per pair x method, tune the learning rates on validation error."""
+
+    enabled: bool = False  # off: every tune stage is a no-op and train uses params.yaml's values
+    pairs: tuple[str, ...] = ()  # which pairs to tune (empty: every pair in run.pairs)
+    methods: tuple[str, ...] = ()  # which methods to tune (empty: every method in run.methods)
+    n_trials: int = 20  # the study's budget: trials that completed, were pruned or failed
+    timeout_s: float | None = None  # wall-clock budget of one tune stage (null: none)
+    seeds: tuple[int, ...] = (0,)  # training seeds a trial averages its validation error over
+    sampler_seed: int = 0  # TPE's seed
+    pruning: bool = True  # median pruning on the validation errors reported during training
+    startup_trials: int = 3  # trials before pruning starts
+    storage: str | None = None  # null: a journal file under `dir`; or sqlite:///..., postgresql://user@host/db
+    dir: str = "data/tuning"  # embedded journals (outside DVC outputs, so an interrupted study continues)
+    space: SearchSpace = field(default_factory=SearchSpace)
+
+    def __post_init__(self) -> None:
+        for name in ("n_trials",):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name}: expected an integer >= 1, got {getattr(self, name)}")
+        _non_negative("startup_trials", self.startup_trials)
+        if self.timeout_s is not None:
+            _positive("timeout_s", self.timeout_s)
+        if not self.seeds:
+            raise ConfigError("seeds: expected at least one seed")
+        if self.storage is not None and not self.storage.startswith(("sqlite:///", "postgresql", "mysql")):
+            raise ConfigError(f"storage: expected null, sqlite:///PATH or postgresql://..., got {self.storage!r}")
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """What `dvc repro` runs: the DVC matrix reads these lists."""
 
@@ -165,6 +210,7 @@ class Params:
     offline: dict[str, OfflineConfig] = field(default_factory=dict)  # keyed by init kind
     methods: dict[str, MethodConfig] = field(default_factory=dict)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+    tune: TuneConfig = field(default_factory=TuneConfig)
 
     def __post_init__(self) -> None:
         from pipeline.data.registry import DATASETS
@@ -193,7 +239,16 @@ def _check_method(name: str, method: MethodConfig) -> None:
         raise ConfigError(f"{key_path('methods', name)}.online: unknown key ({name} has no online phase)")
 
 
+def _check_tune(params: "Params") -> None:
+    run, tune = params.run, params.tune
+    for key, names, allowed in (("pairs", tune.pairs, run.pairs), ("methods", tune.methods, run.methods)):
+        for i, name in enumerate(names):
+            if name not in allowed:
+                raise ConfigError(f"tune.{key}[{i}]: {name!r} is not in run.{key} (run: {', '.join(allowed) or 'none'})")
+
+
 def _check_run(params: "Params") -> None:
+    _check_tune(params)
     run = params.run
     for key, names, defined in (("pairs", run.pairs, params.pairs), ("methods", run.methods, params.methods)):
         for i, name in enumerate(names):

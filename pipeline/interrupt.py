@@ -26,8 +26,12 @@ class StopRequest:
         self.signal = signum
 
 
-class Interrupted(RuntimeError):
-    """A run stopped on request; its checkpoint (if any) lets it resume."""
+class Interrupted(KeyboardInterrupt):
+    """A run stopped on request; its checkpoint (if any) lets it resume.
+
+    A KeyboardInterrupt, not an Exception, so that no ``except Exception`` on the way (an
+    Optuna study catching failed trials, say) mistakes a stop for a failure and goes on.
+    """
 
     def __init__(self, message: str, signum: int) -> None:
         super().__init__(message)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
+from pipeline.artifacts import load_init
 from pipeline.config import OfflineConfig, PairConfig
 from pipeline.data.loading import LoadedData
 from pipeline.derive import derive_seed
 from pipeline.learned.rules import UpdateRule, build_init_rule, build_rule
 from pipeline.meta.offline import learn_offline
+from pipeline.methods import METHODS
 from pipeline.meta.step import BaseState
 from pipeline.models.registry import build_model
 from pipeline.progress import Progress
@@ -43,3 +47,24 @@ def offline_phase(data: LoadedData, pair: PairConfig, init: str, offline: Offlin
     bar = Progress(label, offline.steps, enabled=progress)
     history = learn_offline(model, fresh_state, rule, train_stream, meta_stream, offline, sgd_config(pair), data.task, bar)
     return rule, history
+
+
+def starting_rule(data: LoadedData, pair: PairConfig, method: str, seed: int, device: torch.device,
+                  init_folder: Path | None, offline: OfflineConfig | None = None, progress: bool = True) -> UpdateRule:
+    """The rule a training run starts from.
+
+    Normally the init_loss stage's output in ``init_folder`` (None for the handcrafted
+    loss). With ``offline`` given, the method runs its own offline phase instead: tuned
+    values (another base lr or offline meta lr) need an init of their own, which the
+    shared init_loss output is not.
+    """
+    init = METHODS[method].init
+    if init == "handcrafted":
+        return fresh_rule(data, pair, method, seed, device)
+    if offline is not None:
+        return offline_phase(data, pair, init, offline, seed, device, f"offline {method} seed {seed}", progress)[0]
+    rule = fresh_rule(data, pair, method, seed, device)
+    if init_folder is None:
+        raise ValueError(f"{method} needs the output of its offline phase ({init})")
+    load_init(init_folder, rule)
+    return rule

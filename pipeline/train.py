@@ -13,7 +13,7 @@ import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -197,8 +197,12 @@ def meta_optimizer(rule: UpdateRule, online: OnlineConfig) -> torch.optim.Optimi
 
 
 def train(data: LoadedData, pair: PairConfig, method: MethodConfig, rule: UpdateRule, seed: int, device: torch.device,
-          label: str = "train", progress: bool = True, checkpoint: Checkpointing | None = None) -> TrainResult:
+          label: str = "train", progress: bool = True, checkpoint: Checkpointing | None = None,
+          on_record: Callable[[int, dict[str, float | None]], None] | None = None) -> TrainResult:
     """Train one seed to the end, resuming from (and writing) ``checkpoint`` where given.
+
+    ``on_record(step, row)`` sees every evaluation row as it is recorded (Optuna's pruning
+    hook raises from it to stop an unpromising trial).
 
     SIGTERM / SIGINT stop the run after the current step (checkpoint written first) with
     ``Interrupted``; a resumed run ends with exactly the numbers of an uninterrupted one.
@@ -221,6 +225,8 @@ def train(data: LoadedData, pair: PairConfig, method: MethodConfig, rule: Update
                 save_checkpoint(checkpoint.path, run.step, checkpoint.fingerprint, run.state_dict())
             if row is not None:
                 bar.update(run.step, valid_error=row["valid_error"], base_loss=row["base_loss"])
+                if on_record is not None:
+                    on_record(run.step, row)
             if stop.requested and run.status == "running":
                 where = f"checkpoint {checkpoint.path}" if checkpoint is not None else "no checkpoint (checkpointing is off)"
                 raise Interrupted(f"{label}: interrupted at step {run.step} of {pair.steps}; {where}; run it again to resume", stop.signal or 15)

@@ -31,6 +31,8 @@ def test_repro_writes_every_report_file(repo):
     assert (repo / "reports" / "plots" / "digits_logistic_curves.png").stat().st_size > 1000
     assert (repo / "reports" / "plots" / "digits_logistic_adalfl_loss.png").stat().st_size > 1000
     assert len(list((repo / "reports" / "curves").glob("*.csv"))) == len(params["run"]["methods"])
+    for method in params["run"]["methods"]:  # the tuning branch ran as a no-op for every pair x method
+        assert json.loads((repo / "reports/tuning/digits_logistic" / method / "result.json").read_text())["enabled"] is False
     page = (repo / "reports" / "index.html").read_text()
     assert page.count("<img") == 2 and "<table>" in page and "http" not in page.split("<body>")[1]
 
@@ -60,13 +62,14 @@ def test_editing_one_method_block_changes_only_that_methods_stages(repo):
     finally:
         params_path.write_text(original)
     changed = set(json.loads(status))
-    assert changed == {"train@digits_logistic-adalfl"}, changed
+    # tune@ re-runs as a no-op (tuning is off); its output is unchanged, so only train@ does real work
+    assert changed == {"tune@digits_logistic-adalfl", "train@digits_logistic-adalfl"}, changed
 
 
 def test_exp_run_with_set_param_reruns_only_that_method(repo):
     out = run(repo, "dvc", "exp", "run", "-S", "methods.meta_lr.online.meta_lr=1e-05", "-S", "methods.adalfl.online.meta_lr=2e-05")
     ran = set(re.findall(r"Running stage '([^']+)'", out))
-    assert ran == {"train@digits_logistic-adalfl", "evaluate@digits_logistic", "report"}, ran
+    assert ran == {"tune@digits_logistic-adalfl", "train@digits_logistic-adalfl", "evaluate@digits_logistic", "report"}, ran
     shown = json.loads(run(repo, "dvc", "exp", "show", "--json"))
     text = json.dumps(shown)
     assert "test_error_mean" in text and "2e-05" in text

@@ -6,59 +6,37 @@ Meta-LR, Taylor) starts from bit-identical weights for the same seed, as the pap
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
-from typing import Callable, Literal
+from typing import Callable
 
 import torch
 from torch import nn
 
 from pipeline.models.cifar import VGG16, AllCNNC, SqueezeNet
+from pipeline.models.catalog import MODEL_NEEDS, RGB32_DATASETS, ModelInfo, check_pairing
 from pipeline.models.resnet import ResNet18, WideResNet
 from pipeline.models.small import MLP, LeNet5, LogisticRegression
 
-Needs = Literal["any", "classification", "image", "rgb32"]
+__all__ = ["MODELS", "RGB32_DATASETS", "ModelInfo", "build_model", "check_pairing", "count_parameters", "describe_models"]
 
-
-@dataclass(frozen=True)
-class ModelInfo:
-    name: str
-    build: Callable[[tuple[int, ...], int], nn.Module]
-    needs: Needs  # what the data set must offer
-    example_shape: tuple[int, ...]  # the input the paper pairs it with (for the listing)
-    example_outputs: int = 10
+def _info(name: str, build: Callable[[tuple[int, ...], int], nn.Module], example_shape: tuple[int, ...], example_outputs: int = 10) -> ModelInfo:
+    return ModelInfo(name, build, MODEL_NEEDS[name], example_shape, example_outputs)
 
 
 MODELS: dict[str, ModelInfo] = {
     info.name: info
     for info in [
-        ModelInfo("logistic", LogisticRegression, "classification", (1, 28, 28)),
-        ModelInfo("mlp", MLP, "any", (1, 28, 28)),
-        ModelInfo("lenet5", LeNet5, "image", (1, 28, 28)),
-        ModelInfo("vgg16", VGG16, "rgb32", (3, 32, 32)),
-        ModelInfo("allcnnc", AllCNNC, "rgb32", (3, 32, 32)),
-        ModelInfo("resnet18", ResNet18, "rgb32", (3, 32, 32)),
-        ModelInfo("squeezenet", SqueezeNet, "rgb32", (3, 32, 32)),
-        ModelInfo("wrn28_10", partial(WideResNet, depth=28, width=10), "rgb32", (3, 32, 32), 100),
-        ModelInfo("wrn16_8", partial(WideResNet, depth=16, width=8), "rgb32", (3, 32, 32)),
+        _info("logistic", LogisticRegression, (1, 28, 28)),
+        _info("mlp", MLP, (1, 28, 28)),
+        _info("lenet5", LeNet5, (1, 28, 28)),
+        _info("vgg16", VGG16, (3, 32, 32)),
+        _info("allcnnc", AllCNNC, (3, 32, 32)),
+        _info("resnet18", ResNet18, (3, 32, 32)),
+        _info("squeezenet", SqueezeNet, (3, 32, 32)),
+        _info("wrn28_10", partial(WideResNet, depth=28, width=10), (3, 32, 32), 100),
+        _info("wrn16_8", partial(WideResNet, depth=16, width=8), (3, 32, 32)),
     ]
 }
-
-RGB32_DATASETS = ("cifar10", "cifar100", "svhn")
-
-
-def check_pairing(dataset: str, model: str) -> str | None:
-    """Why ``model`` cannot be trained on ``dataset``, or None when it can."""
-    from pipeline.data.registry import DATASETS
-
-    info, needs = DATASETS[dataset], MODELS[model].needs
-    if needs == "classification" and info.task != "classification":
-        return f"{model} needs a classification data set, {dataset} is {info.task}"
-    if needs == "image" and info.kind != "image":
-        return f"{model} needs an image data set, {dataset} is {info.kind}"
-    if needs == "rgb32" and dataset not in RGB32_DATASETS:
-        return f"{model} needs 32x32 RGB images ({', '.join(RGB32_DATASETS)}), not {dataset}"
-    return None
 
 
 def build_model(name: str, input_shape: tuple[int, ...], n_outputs: int, seed: int) -> nn.Module:

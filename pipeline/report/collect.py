@@ -27,11 +27,17 @@ class Cell:
     def diverged_seeds(self) -> list[int]:
         return [r["seed"] for r in self.records if r["status"] != "finished"]
 
-    def summary(self) -> dict[str, float | int | None]:
+    @property
+    def tuned(self) -> dict[str, float] | None:
+        """The Optuna values the runs used (the same for every seed), or None."""
+        return next((r["tuned"] for r in self.records if r.get("tuned")), None)
+
+    def summary(self) -> dict[str, Any]:
         errors = np.array([r["test_error"] for r in self.finished], dtype=float)
+        extra: dict[str, Any] = {"tuned": self.tuned} if self.tuned else {}
         if len(errors) == 0:
-            return {"test_error_mean": None, "test_error_std": None, "n_seeds": 0}
-        return {"test_error_mean": float(errors.mean()), "test_error_std": float(errors.std()), "n_seeds": len(errors)}
+            return {"test_error_mean": None, "test_error_std": None, "n_seeds": 0, **extra}
+        return {"test_error_mean": float(errors.mean()), "test_error_std": float(errors.std()), "n_seeds": len(errors), **extra}
 
 
 def collect(params: Params, eval_root: Path = EVAL_ROOT) -> dict[str, dict[str, Cell]]:

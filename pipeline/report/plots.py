@@ -56,3 +56,21 @@ def _save(fig: Any, path: Path) -> None:
     fig.savefig(tmp, dpi=110, bbox_inches="tight")
     plt.close(fig)
     tmp.replace(path)
+
+
+def optimisation_history(path: Path, title: str, trials: list[dict[str, Any]]) -> None:
+    """Optuna study: each completed trial's value, pruned trials at their last reported value, best so far."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    done = [t for t in trials if t["state"] == "complete"]
+    pruned = [t for t in trials if t["state"] == "pruned" and t["last_value"] is not None]
+    ax.scatter([t["number"] for t in done], [t["value"] for t in done], label="complete", zorder=3)
+    ax.scatter([t["number"] for t in pruned], [t["last_value"] for t in pruned], marker="x", color="grey",
+               label="pruned / diverged (last reported)", zorder=2)
+    ordered = sorted(done, key=lambda t: t["number"])
+    if ordered:
+        best = np.minimum.accumulate([t["value"] for t in ordered])
+        ax.step([t["number"] for t in ordered], best, where="post", color="C3", label="best so far")
+    ax.set(title=title, xlabel="trial", ylabel="final validation error")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    _save(fig, path)

@@ -25,7 +25,19 @@ def _cell_text(cell: Cell, n_seeds: int, best: bool) -> str:
     if cell.diverged_seeds:
         seeds = ", ".join(str(s) for s in cell.diverged_seeds)
         text += f" ({summary['n_seeds']}/{n_seeds} finished; diverged: seed {seeds})"
-    return text
+    return text + (" †" if cell.tuned else "")
+
+
+def tuned_notes(cells: dict[str, dict[str, Cell]]) -> list[str]:
+    """One footnote line per tuned (pair, method), with the values its runs used."""
+    notes = []
+    for pair, row in cells.items():
+        for method, cell in row.items():
+            if cell.tuned:
+                values = ", ".join(f"{k} = {v:.3g}" for k, v in cell.tuned.items())
+                notes.append(f"† {pair} {method}: learning rates tuned by Optuna on validation error ({values}; "
+                             f"study in reports/tuning/{pair}/{method}/)")
+    return notes
 
 
 def results_markdown(params: Params, cells: dict[str, dict[str, Cell]]) -> str:
@@ -53,4 +65,6 @@ def results_markdown(params: Params, cells: dict[str, dict[str, Cell]]) -> str:
         paper_texts = [f"{paper[m][0]:.4f} ± {paper[m][1]:.4f}" if m in paper else "–" for m in paper_cols]
         lines.append("| " + " | ".join([cfg.dataset, cfg.model, *texts, *paper_texts]) + " |")
     lines += ["", f"Budgets: " + "; ".join(f"{p} {params.pairs[p].steps} steps" for p in cells), ""]
+    notes = tuned_notes(cells)
+    lines += [*notes, ""] if notes else ["Every run used the learning rates in params.yaml (no tuned values).", ""]
     return "\n".join(lines)

@@ -106,3 +106,9 @@ def test_models_cli_prints_json_listing():
     assert {r["name"] for r in records} == set(MODELS)
     assert {"name", "input_shape", "n_outputs", "n_params"} <= set(records[0])
     assert next(r for r in records if r["name"] == "resnet18")["n_params"] == 11_173_962
+
+
+def test_catalog_used_by_config_checks_lists_exactly_the_buildable_models():
+    from pipeline.models.catalog import MODEL_NEEDS
+
+    assert set(MODEL_NEEDS) == set(MODELS)

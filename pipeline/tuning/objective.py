@@ -1,0 +1,62 @@
+"""A trial: tuned values -> configs -> the train stage's own code path -> validation error.
+
+Nothing is reimplemented: a trial builds its starting rule with ``phases.starting_rule``
+(running the method's offline phase with the trial's values) and trains with
+``pipeline.train.train``, exactly as the train stage does with tuned values.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Callable
+
+import optuna
+import torch
+
+from pipeline.config import SearchSpace
+from pipeline.data.loading import LoadedData
+from pipeline.interrupt import Interrupted
+from pipeline.phases import starting_rule
+from pipeline.train import train
+from pipeline.tuning.space import MethodSetup, apply_values, suggest
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def make_objective(data: LoadedData, setup: MethodSetup, method: str, knobs: list[str], space: SearchSpace,
+                   seeds: tuple[int, ...], device: torch.device) -> Callable[[optuna.Trial], float]:
+    """Mean final validation error over ``seeds``; a diverged run prunes the trial."""
+
+    def objective(trial: optuna.Trial) -> float:
+        trial.set_user_attr("worker", worker_id())
+        tuned = apply_values(setup, suggest(trial, knobs, space))
+        try:
+            return sum(_seed_error(trial, data, tuned, method, i, seed, device) for i, seed in enumerate(seeds)) / len(seeds)
+        except Interrupted:
+            trial.set_user_attr("interrupted", True)  # not a failure of these values: the budget gets it back
+            raise
+
+    return objective
+
+
+def _seed_error(trial: optuna.Trial, data: LoadedData, tuned: MethodSetup, method: str, index: int, seed: int, device: torch.device) -> float:
+    offset = index * tuned.pair.steps  # one step axis over the seeds, so the pruner compares like with like
+
+    def report(step: int, row: dict[str, float | None]) -> None:
+        error = row["valid_error"]
+        assert error is not None  # always measured at an evaluation point
+        trial.report(error, offset + step)
+        if trial.should_prune():
+            raise optuna.TrialPruned(f"validation error {error:.4f} at step {step} (seed {seed})")
+
+    rule = starting_rule(data, tuned.pair, method, seed, device, None, tuned.offline, progress=False)
+    result = train(data, tuned.pair, tuned.method, rule, seed, device, progress=False, on_record=report)
+    if result.status != "finished":
+        trial.set_user_attr("status", f"diverged at step {result.diverged_at} (seed {seed})")
+        raise optuna.TrialPruned(f"diverged at step {result.diverged_at} (seed {seed})")
+    value = result.history[-1]["valid_error"]
+    assert value is not None
+    return float(value)

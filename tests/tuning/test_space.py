@@ -1,0 +1,81 @@
+"""Knobs per method, tuned values into configs, and the study's identity."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from pipeline.config import SearchSpace, parse_params
+from pipeline.configparse import ConfigError
+from pipeline.tuning.space import apply_values, base_setup, is_tuned, knobs_for, study_name, suggest
+from tests.conftest import BASE_PARAMS
+
+
+@pytest.fixture
+def params():
+    return parse_params(BASE_PARAMS)
+
+
+@pytest.mark.parametrize(("method", "expected"), [
+    ("baseline", ["base_lr"]),
+    ("adalfl", ["base_lr", "offline_meta_lr", "online_meta_lr"]),
+    ("meta_lr", ["base_lr", "offline_meta_lr", "online_meta_lr"]),
+])
+def test_knobs_follow_the_method_phases(params, method, expected):
+    assert knobs_for(base_setup(params, "digits_mlp", method), params.tune.space) == expected
+
+
+def test_a_null_range_is_not_tuned(params):
+    space = SearchSpace(online_meta_lr=None)
+    assert knobs_for(base_setup(params, "digits_mlp", "adalfl"), space) == ["base_lr", "offline_meta_lr"]
+
+
+def test_values_land_in_the_right_configs(params):
+    setup = base_setup(params, "digits_mlp", "adalfl")
+    tuned = apply_values(setup, {"base_lr": 0.05, "offline_meta_lr": 0.002, "online_meta_lr": 3e-4})
+    assert tuned.pair.optim.lr == 0.05 and tuned.offline.meta_lr == 0.002 and tuned.method.online.meta_lr == 3e-4
+    assert tuned.pair.steps == setup.pair.steps and setup.pair.optim.lr == 0.01  # the rest, and the original, untouched
+    with pytest.raises(ValueError, match="unknown tuned values"):
+        apply_values(setup, {"momentum": 0.9})
+
+
+def test_suggest_draws_log_uniform_within_the_ranges(params):
+    class Recorder:
+        def __init__(self):
+            self.calls = []
+
+        def suggest_float(self, name, low, high, *, log):
+            self.calls.append((name, low, high, log))
+            return low
+
+    trial = Recorder()
+    values = suggest(trial, ["base_lr", "online_meta_lr"], params.tune.space)
+    assert trial.calls == [("base_lr", 1e-4, 0.3, True), ("online_meta_lr", 1e-6, 1e-2, True)]
+    assert values == {"base_lr": 1e-4, "online_meta_lr": 1e-6}
+
+
+def test_study_name_is_stable_and_tracks_what_trials_depend_on(params):
+    setup = base_setup(params, "digits_mlp", "adalfl")
+    knobs = knobs_for(setup, params.tune.space)
+    name = study_name(params.tune, setup, "digits_mlp", "adalfl", knobs)
+    assert name == study_name(params.tune, setup, "digits_mlp", "adalfl", knobs) and name.startswith("digits_mlp-adalfl-")
+    longer = dataclasses.replace(setup, pair=dataclasses.replace(setup.pair, steps=99))
+    assert study_name(params.tune, longer, "digits_mlp", "adalfl", knobs) != name
+    more_trials = dataclasses.replace(params.tune, n_trials=99, timeout_s=5.0)  # a bigger budget continues the study
+    assert study_name(more_trials, setup, "digits_mlp", "adalfl", knobs) == name
+
+
+def test_selection_and_config_checks(params_dict):
+    params_dict["tune"] = {"enabled": True, "methods": ["adalfl"]}
+    tune = parse_params(params_dict).tune
+    assert is_tuned(tune, "digits_mlp", "adalfl") and not is_tuned(tune, "digits_mlp", "baseline")
+    params_dict["tune"] = {"enabled": True, "methods": ["ml3"]}
+    with pytest.raises(ConfigError, match=r"tune.methods\[0\]: 'ml3' is not in run.methods"):
+        parse_params(params_dict)
+    params_dict["tune"] = {"space": {"base_lr": [0.1, 0.01]}}
+    with pytest.raises(ConfigError, match=r"tune.space.base_lr: expected \[low, high\] with 0 < low < high"):
+        parse_params(params_dict)
+    params_dict["tune"] = {"storage": "redis://localhost"}
+    with pytest.raises(ConfigError, match="tune.storage: expected null, sqlite"):
+        parse_params(params_dict)
