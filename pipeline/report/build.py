@@ -12,11 +12,13 @@ from pipeline.report import plots
 from pipeline.report.collect import collect, load_histories, load_snapshots, mean_curve
 from pipeline.report.page import write_page
 from pipeline.report.tables import metrics, results_markdown
+from pipeline.tuning.files import TUNING_ROOT, tuning_dir
 
 LOSS_PLOT_METHODS = ("adalfl",)  # the paper's Figure 1/4 shows AdaLFL's loss over training
 
 
-def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = EVAL_ROOT, runs_root: Path = RUNS_ROOT) -> dict:
+def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = EVAL_ROOT, runs_root: Path = RUNS_ROOT,
+                 tuning_root: Path = TUNING_ROOT) -> dict:
     cells = collect(params, eval_root)
     table = results_markdown(params, cells)
     images: list[tuple[str, Path]] = []
@@ -26,6 +28,12 @@ def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = 
         for pair in params.run.pairs:
             images += _pair_figures(params, pair, plot_dir, curve_dir, runs_root)
     images = [(caption, out / "plots" / path.name) for caption, path in images]
+    for pair, row in cells.items():  # the Optuna study behind every tuned cell (marked † in the table)
+        for method, cell in row.items():
+            study_plot = tuning_dir(pair, method, tuning_root) / "history.png"
+            if cell.tuned and study_plot.is_file():
+                used = ", ".join(f"{k} = {v:.3g}" for k, v in cell.tuned.items())
+                images.append((f"{pair}: {method} learning-rate study (Optuna; values used: {used})", study_plot))
     summary = metrics(cells)
     write_json(out / "metrics.json", summary)
     write_text(out / "results.md", table)
