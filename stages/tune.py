@@ -67,7 +67,7 @@ def study_for(args: argparse.Namespace, params: Params, data_dir: Path, label: s
     print(f"[{label}] study {study.study_name} on {shown}: {len(study.trials)} trials so far"
           + (f", {revived} left running by a dead process marked interrupted" if revived else ""), flush=True)
     objective = make_objective(load_prepared(data_dir), setup, args.method, knobs, tune.space, tune.seeds, device)
-    ran = run_trials(study, objective, tune.n_trials, tune.timeout_s, args.n_trials, lambda line: print(f"[{label}] {line}", flush=True))
+    ran = run_trials(study, storage, objective, tune.n_trials, tune.timeout_s, args.n_trials, lambda line: print(f"[{label}] {line}", flush=True))
     print(f"[{label}] {ran} trials run by this process", flush=True)
     if args.worker:
         return None

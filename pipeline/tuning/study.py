@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 import time
@@ -31,6 +32,7 @@ from pipeline.tuning.objective import worker_id
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 HEARTBEAT_S, GRACE_S = 20, 60
+ORPHAN_S = 10  # a running trial still without its owner this long after it started lost its process
 
 
 def open_storage(tune: TuneConfig, pair: str, method: str) -> tuple[BaseStorage, str]:
@@ -78,6 +80,8 @@ def counts(study: optuna.Study) -> dict[str, int]:
     """Trials by state; a failure marked ``interrupted`` is counted apart (it does not use the budget)."""
     trials = study.get_trials(deepcopy=False)
     by_state = {state.name.lower(): sum(1 for t in trials if t.state == state) for state in TrialState}
+    # a trial is owned from its first instant; one without an owner was cut off before it had one
+    by_state["running"] = sum(1 for t in trials if t.state == TrialState.RUNNING and "worker" in t.user_attrs)
     by_state["interrupted"] = sum(1 for t in trials if t.state == TrialState.FAIL and t.user_attrs.get("interrupted"))
     by_state["fail"] -= by_state["interrupted"]
     by_state["finished"] = by_state["complete"] + by_state["pruned"] + by_state["fail"]
@@ -91,11 +95,13 @@ def fail_dead_trials(study: optuna.Study, storage: BaseStorage) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(study)
-    host = worker_id().split(":")[0]
+    host, now = worker_id().split(":")[0], datetime.datetime.now()
     failed = 0
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         owner_host, _, pid = str(trial.user_attrs.get("worker", "")).partition(":")
-        if owner_host == host and pid.isdigit() and not _alive(int(pid)):
+        dead_owner = owner_host == host and pid.isdigit() and not _alive(int(pid))
+        orphan = not owner_host and trial.datetime_start is not None and (now - trial.datetime_start).total_seconds() > ORPHAN_S
+        if dead_owner or orphan:
             storage.set_trial_user_attr(trial._trial_id, "interrupted", True)
             storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
             failed += 1
@@ -112,11 +118,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def run_trials(study: optuna.Study, objective: Callable[[optuna.Trial], float], n_trials: int, timeout_s: float | None,
-               max_here: int | None, log: Callable[[str], None]) -> int:
+def run_trials(study: optuna.Study, storage: BaseStorage, objective: Callable[[optuna.Trial], float], n_trials: int,
+               timeout_s: float | None, max_here: int | None, log: Callable[[str], None]) -> int:
     """Run trials one at a time until the study's budget (or ``max_here`` trials here) or the time budget is used up."""
     started, done_here = time.monotonic(), 0
     while max_here is None or done_here < max_here:
+        fail_dead_trials(study, storage)
         state = counts(study)
         if max_here is None and state["finished"] + state["running"] >= n_trials:
             break

@@ -40,14 +40,15 @@ def test_failed_and_pruned_trials_are_recorded_and_the_budget_is_exact():
     storage = optuna.storages.InMemoryStorage()
     study = open_study(TuneConfig(), storage, "toy", worker=False)
     lines: list[str] = []
-    assert run_trials(study, toy_objective, 5, None, None, lines.append) == 5
+    assert run_trials(study, storage, toy_objective, 5, None, None, lines.append) == 5
     state = counts(study)
     assert (state["complete"], state["fail"], state["pruned"], state["finished"]) == (3, 1, 1, 5)
     assert len(lines) == 5 and "trial 1" in lines[1] and "fail" in lines[1]
-    assert run_trials(study, toy_objective, 5, None, None, lines.append) == 0  # the budget is spent
+    assert run_trials(study, storage, toy_objective, 5, None, None, lines.append) == 0  # the budget is spent
 
 
-def test_trials_of_a_dead_process_become_interrupted_and_free_their_slot():
+def test_trials_of_a_dead_process_become_interrupted_and_free_their_slot(monkeypatch):
+    monkeypatch.setattr("pipeline.tuning.study.ORPHAN_S", -1.0)  # no waiting for the ownerless trial to age
     storage = optuna.storages.InMemoryStorage()
     study = open_study(TuneConfig(), storage, "toy", worker=False)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -56,10 +57,12 @@ def test_trials_of_a_dead_process_become_interrupted_and_free_their_slot():
     orphan.set_user_attr("worker", f"{worker_id().split(':')[0]}:{dead.pid}")
     alive = study.ask()
     alive.set_user_attr("worker", worker_id())  # this process: left alone
-    assert fail_dead_trials(study, storage) == 1
+    ownerless = study.ask()  # killed between its creation and its first write
+    assert counts(study)["running"] == 2  # the ownerless trial holds no slot (the dead owner is found below)
+    assert fail_dead_trials(study, storage) == 2
     states = {t.number: t.state for t in study.trials}
-    assert states == {orphan.number: TrialState.FAIL, alive.number: TrialState.RUNNING}
-    assert counts(study)["interrupted"] == 1 and counts(study)["finished"] == 0
+    assert states == {orphan.number: TrialState.FAIL, alive.number: TrialState.RUNNING, ownerless.number: TrialState.FAIL}
+    assert counts(study)["interrupted"] == 2 and counts(study)["finished"] == 0
 
 
 def finished_trials(result: dict) -> list[dict]:
@@ -138,7 +141,7 @@ def test_killed_study_continues_without_losing_or_repeating_trials(tmp_path, pre
     journal = JournalStorage(JournalFileBackend(str(folder / "journals" / PAIR / "meta_lr.journal")))
     study = optuna.load_study(study_name=name, storage=journal)
     deadline = time.monotonic() + 60
-    while not any(t.number == 1 and t.state == TrialState.RUNNING for t in study.get_trials(deepcopy=False)):
+    while not any(t.number == 1 and t.state == TrialState.RUNNING and "worker" in t.user_attrs for t in study.get_trials(deepcopy=False)):
         assert time.monotonic() < deadline, "trial 1 never started"
         time.sleep(0.02)
     process.send_signal(signal.SIGKILL)  # during the second trial
