@@ -38,16 +38,29 @@ class Interrupted(KeyboardInterrupt):
         self.exit_code = 128 + signum
 
 
+_active: list[StopRequest] = []  # the request of the outermost active block
+
+
 @contextmanager
 def stop_on_signals(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) -> Iterator[StopRequest]:
-    """Install the handlers for the duration (main thread only; elsewhere signals stay as they are)."""
+    """Install the handlers for the duration (main thread only; elsewhere signals stay as they are).
+
+    Nested blocks share the outer block's request, so a signal that arrives while an outer
+    loop is busy outside the inner one (a study between trials, an offline phase) is seen by
+    the inner loop (training) at its next step.
+    """
+    if _active:
+        yield _active[0]
+        return
     request = StopRequest()
     if threading.current_thread() is not threading.main_thread():
         yield request
         return
     previous = {s: signal.signal(s, request.handle) for s in signals}
+    _active.append(request)
     try:
         yield request
     finally:
+        _active.clear()
         for s, handler in previous.items():
             signal.signal(s, handler)

@@ -16,6 +16,7 @@ from typing import Any
 
 from pipeline.config import Params
 from pipeline.configparse import ConfigError, key_path
+from pipeline.interrupt import stop_on_signals
 from pipeline.io import atomic_path, write_json
 from pipeline.methods import METHODS
 from pipeline.tuning.files import tuning_dir
@@ -51,7 +52,7 @@ def study_for(args: argparse.Namespace, params: Params, data_dir: Path, label: s
     from pipeline.tuning.space import base_setup, knobs_for, study_name
     from pipeline.tuning.study import fail_dead_trials, open_storage, open_study, run_trials, summarise
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial, ours
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # one line per trial, ours (failures add their traceback)
     tune, device = params.tune, resolve_device(params.device)
     setup = base_setup(params, args.pair, args.method)
     knobs = knobs_for(setup, tune.space)
@@ -67,7 +68,9 @@ def study_for(args: argparse.Namespace, params: Params, data_dir: Path, label: s
     print(f"[{label}] study {study.study_name} on {shown}: {len(study.trials)} trials so far"
           + (f", {revived} left running by a dead process marked interrupted" if revived else ""), flush=True)
     objective = make_objective(load_prepared(data_dir), setup, args.method, knobs, tune.space, tune.seeds, device)
-    ran = run_trials(study, storage, objective, tune.n_trials, tune.timeout_s, args.n_trials, lambda line: print(f"[{label}] {line}", flush=True))
+    with stop_on_signals() as stop:  # a stop between trials (or in an offline phase) ends the study cleanly
+        ran = run_trials(study, storage, objective, tune.n_trials, tune.timeout_s, args.n_trials,
+                         lambda line: print(f"[{label}] {line}", flush=True), stop)
     print(f"[{label}] {ran} trials run by this process", flush=True)
     if args.worker:
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import traceback
 from typing import Callable
 
 import optuna
@@ -37,6 +38,12 @@ def make_objective(data: LoadedData, setup: MethodSetup, method: str, knobs: lis
             return sum(_seed_error(trial, data, tuned, method, i, seed, device) for i, seed in enumerate(seeds)) / len(seeds)
         except Interrupted:
             trial.set_user_attr("interrupted", True)  # not a failure of these values: the budget gets it back
+            raise
+        except optuna.TrialPruned:
+            raise
+        except Exception as error:  # recorded as failed and the study goes on; the traceback is for the log
+            trial.set_user_attr("status", f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}")
+            traceback.print_exc()
             raise
 
     return objective

@@ -28,6 +28,7 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState
 
 from pipeline.config import TuneConfig
+from pipeline.interrupt import Interrupted, StopRequest
 from pipeline.tuning.objective import worker_id
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
@@ -119,10 +120,16 @@ def _alive(pid: int) -> bool:
 
 
 def run_trials(study: optuna.Study, storage: BaseStorage, objective: Callable[[optuna.Trial], float], n_trials: int,
-               timeout_s: float | None, max_here: int | None, log: Callable[[str], None]) -> int:
-    """Run trials one at a time until the study's budget (or ``max_here`` trials here) or the time budget is used up."""
+               timeout_s: float | None, max_here: int | None, log: Callable[[str], None], stop: StopRequest | None = None) -> int:
+    """Run trials one at a time until the study's budget (or ``max_here`` trials here) or the time budget is used up.
+
+    A stop request (SIGTERM/SIGINT) ends the study with ``Interrupted`` between trials; one
+    that arrives inside a trial's training stops it there, and the trial is marked interrupted.
+    """
     started, done_here = time.monotonic(), 0
     while max_here is None or done_here < max_here:
+        if stop is not None and stop.requested:
+            raise Interrupted(f"study {study.study_name}: stopped after {done_here} trials here; run it again to continue", stop.signal or 15)
         fail_dead_trials(study, storage)
         state = counts(study)
         if max_here is None and state["finished"] + state["running"] >= n_trials:

@@ -128,11 +128,13 @@ def test_diverging_trials_are_pruned_and_a_study_without_result_fails_in_one_lin
     assert not (folder / "reports/tuning/diabetes_mlp/baseline").exists()
 
 
-def test_killed_study_continues_without_losing_or_repeating_trials(tmp_path, prepared_root):
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM])
+def test_stopped_study_continues_without_losing_or_repeating_trials(tmp_path, prepared_root, stop):
+    """Stopped during trial 1: SIGKILL leaves it running (found dead at restart), SIGTERM marks it at once."""
     folder = make_folder(tmp_path, prepared_root, n_trials=5, pruning=False)
     command = [sys.executable, "-m", "stages.tune", "--pair", PAIR, "--method", "meta_lr"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stdout is not None
     name = process.stdout.readline().split(" study ")[1].split()[0]
     for line in process.stdout:
@@ -144,11 +146,14 @@ def test_killed_study_continues_without_losing_or_repeating_trials(tmp_path, pre
     while not any(t.number == 1 and t.state == TrialState.RUNNING and "worker" in t.user_attrs for t in study.get_trials(deepcopy=False)):
         assert time.monotonic() < deadline, "trial 1 never started"
         time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)  # during the second trial
-    process.wait(timeout=60)
+    process.send_signal(stop)
+    _, err = process.communicate(timeout=60)
+    if stop == signal.SIGTERM:
+        assert process.returncode == 128 + signal.SIGTERM and err.strip().count("\n") == 0 and "interrupted" in err, err
+        assert [t.user_attrs.get("interrupted") for t in study.get_trials(deepcopy=False) if t.number == 1] == [True]
     resumed = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
-    assert "1 left running by a dead process marked interrupted" in resumed.stdout
+    assert ("1 left running by a dead process marked interrupted" in resumed.stdout) == (stop == signal.SIGKILL)
     result = json.loads((folder / f"reports/tuning/{PAIR}/meta_lr/result.json").read_text())
     assert result["n_trials"] == 5 and result["n_interrupted"] == 1
     finished = finished_trials(result)
