@@ -13,7 +13,6 @@ peak resident-set growth over the process's size before the first step (CPU) or
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys

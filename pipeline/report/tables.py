@@ -64,7 +64,7 @@ def results_markdown(params: Params, cells: dict[str, dict[str, Cell]]) -> str:
         paper = TABLE1.get((cfg.dataset, cfg.model), {})
         paper_texts = [f"{paper[m][0]:.4f} ± {paper[m][1]:.4f}" if m in paper else "–" for m in paper_cols]
         lines.append("| " + " | ".join([cfg.dataset, cfg.model, *texts, *paper_texts]) + " |")
-    lines += ["", f"Budgets: " + "; ".join(f"{p} {params.pairs[p].steps} steps" for p in cells), ""]
+    lines += ["", "Budgets: " + "; ".join(f"{p} {params.pairs[p].steps} steps" for p in cells), ""]
     notes = tuned_notes(cells)
     lines += [*notes, ""] if notes else ["Every run used the learning rates in params.yaml (no tuned values).", ""]
     return "\n".join(lines)
