@@ -68,4 +68,3 @@ def load_run_model(folder: Path) -> tuple[Params, Params, dict[str, Any]]:
 
 def save_eval(path: Path, record: dict[str, Any]) -> None:
     write_json(path, record)
-

@@ -46,10 +46,17 @@ def seeds_of(args: argparse.Namespace, params: Params) -> tuple[int, ...]:
     return tuple(args.seed) if getattr(args, "seed", None) else params.seeds
 
 
-def run_parser(description: str, axis: str, choices: tuple[str, ...] | list[str]) -> argparse.ArgumentParser:
-    """``--pair``, ``--<axis>`` (method or init) and an optional repeatable ``--seed``."""
+def check_method(params: Params, name: str, params_path: str) -> None:
+    """A method the stage is asked for must be defined under ``methods:``."""
+    if name not in params.methods:
+        raise ConfigError(f"{key_path('methods', name)}: not defined in {params_path}")
+
+
+def run_parser(description: str, axis: str, choices: tuple[str, ...] | list[str], seeds: bool = True) -> argparse.ArgumentParser:
+    """``--pair``, ``--<axis>`` (method or init) and, with ``seeds``, an optional repeatable ``--seed``."""
     parser = stage_parser(description)
     parser.add_argument("--pair", required=True)
     parser.add_argument(f"--{axis}", required=True, choices=sorted(choices))
-    parser.add_argument("--seed", type=int, action="append", help="only this seed (repeatable; default: params seeds)")
+    if seeds:
+        parser.add_argument("--seed", type=int, action="append", help="only this seed (repeatable; default: params seeds)")
     return parser

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from pipeline.artifacts import init_dir, run_dir, save_run
 from pipeline.config import Params
-from pipeline.configparse import ConfigError, key_path
 from pipeline.data.loading import load_prepared
 from pipeline.derive import resolve_device
 from pipeline.io import atomic_path
@@ -20,21 +19,18 @@ from pipeline.methods import METHODS
 from pipeline.phases import starting_rule
 from pipeline.train import Checkpointing, run_fingerprint, train
 from pipeline.tuning.files import tuning_dir
-from pipeline.tuning.space import apply_values, base_setup, tuned_values
-from stages.common import pair_and_data_dir, run_parser, run_stage, seeds_of
+from pipeline.tuning.space import training_setup
+from stages.common import check_method, pair_and_data_dir, run_parser, run_stage, seeds_of
 
 
 def main(args: argparse.Namespace, params: Params) -> None:
     _, data_dir = pair_and_data_dir(params, args.pair)
-    if args.method not in params.methods:
-        raise ConfigError(f"{key_path('methods', args.method)}: not defined in {args.params}")
+    check_method(params, args.method, args.params)
     device = resolve_device(params.device)
     data = load_prepared(data_dir)
     init = METHODS[args.method].init
-    tuned = tuned_values(params, args.pair, args.method, tuning_dir(args.pair, args.method))
-    setup = base_setup(params, args.pair, args.method)
+    setup, tuned = training_setup(params, args.pair, args.method, tuning_dir(args.pair, args.method))
     if tuned is not None:  # the method's own offline phase with the tuned values replaces the shared init
-        setup = apply_values(setup, tuned)
         print(f"[train {args.pair} {args.method}] tuned values {tuned}", flush=True)
     pair, method = setup.pair, setup.method
     checkpoints = Path(params.checkpoint.dir) / args.pair / args.method

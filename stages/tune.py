@@ -15,18 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import Params
-from pipeline.configparse import ConfigError, key_path
+from pipeline.configparse import ConfigError
 from pipeline.io import atomic_path, write_json
 from pipeline.methods import METHODS
 from pipeline.tuning.files import tuning_dir
 from pipeline.tuning.space import is_tuned
-from stages.common import pair_and_data_dir, run_stage, stage_parser
+from stages.common import check_method, pair_and_data_dir, run_parser, run_stage
 
 
 def main(args: argparse.Namespace, params: Params) -> None:
     _, data_dir = pair_and_data_dir(params, args.pair)
-    if args.method not in params.methods:
-        raise ConfigError(f"{key_path('methods', args.method)}: not defined in {args.params}")
+    check_method(params, args.method, args.params)
     label = f"tune {args.pair} {args.method}"
     if not is_tuned(params.tune, args.pair, args.method):
         if args.worker:
@@ -58,10 +57,8 @@ def write_output(folder: Path, summary: dict[str, Any], title: str | None) -> No
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = stage_parser(__doc__ or "")
+    parser = run_parser(__doc__ or "", "method", METHODS, seeds=False)  # a study uses tune.seeds
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("--pair", required=True)
-    parser.add_argument("--method", required=True, choices=sorted(METHODS))
     parser.add_argument("--worker", action="store_true", help="join the study as an extra worker (writes no stage output)")
     parser.add_argument("--n-trials", type=int, help="run exactly this many trials here (default: until the study's budget is used)")
     return parser

@@ -40,5 +40,3 @@ def check_pairing(dataset: str, model: str) -> str | None:
     if needs == "rgb32" and dataset not in RGB32_DATASETS:
         return f"{model} needs 32x32 RGB images ({', '.join(RGB32_DATASETS)}), not {dataset}"
     return None
-
-

@@ -11,6 +11,7 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from pipeline.io import atomic_path  # noqa: E402
 from pipeline.learned.snapshot import loss_grid  # noqa: E402
 from pipeline.report.collect import mean_curve  # noqa: E402
 
@@ -51,11 +52,9 @@ def loss_evolution(path: Path, pair: str, method: str, task: str, snapshots: lis
 
 
 def _save(fig: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    with atomic_path(path) as tmp:  # same name in a temporary folder: savefig still sees ".png"
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
     plt.close(fig)
-    tmp.replace(path)
 
 
 def optimisation_history(path: Path, title: str, trials: list[dict[str, Any]]) -> None:

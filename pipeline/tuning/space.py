@@ -86,17 +86,19 @@ def is_tuned(tune: TuneConfig, pair: str, method: str) -> bool:
     return tune.enabled and (not tune.pairs or pair in tune.pairs) and (not tune.methods or method in tune.methods)
 
 
-def tuned_values(params: Params, pair: str, method: str, folder: Path) -> dict[str, float] | None:
-    """The best values the tune stage found for this pair and method (None where it is not tuned).
+def training_setup(params: Params, pair: str, method: str, folder: Path) -> tuple[MethodSetup, dict[str, float] | None]:
+    """The setup train uses and the tuned values in it (None where this pair and method are not tuned).
 
-    A result from a study of other settings (an edited config without re-running tune) is an error.
+    A tuning result from a study of other settings (an edited config without re-running
+    tune) is an error.
     """
-    if not is_tuned(params.tune, pair, method):
-        return None
-    result = read_tuning(folder)
     setup = base_setup(params, pair, method)
+    if not is_tuned(params.tune, pair, method):
+        return setup, None
+    result = read_tuning(folder)
     expected = study_name(params.tune, setup, pair, method, knobs_for(setup, params.tune.space))
     if result.get("study") != expected:
         raise ConfigError(f"tune: {folder}/result.json comes from study {result.get('study')!r}, the params need "
                           f"{expected!r}; run the tune stage again (dvc repro)")
-    return {k: float(v) for k, v in result["best_params"].items()}
+    tuned = {k: float(v) for k, v in result["best_params"].items()}
+    return apply_values(setup, tuned), tuned
