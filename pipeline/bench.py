@@ -3,7 +3,9 @@
 Variants, on random data of each model's input shape (timing needs no real data):
 ``baseline`` (plain step, cross-entropy), ``adalfl_unrolled`` (second-order graph through
 the model), ``adalfl_forward`` (exact forward-mode meta-gradient), ``adalfl_forward_k5``
-(a forward-mode meta step every 5 base steps). Time: median over the timed rounds after
+(a forward-mode meta step every 5 base steps); on request (``--variants``)
+``adalfl_forward_recompute`` (forward mode with ``torch.func.jvp``, which runs the forward
+pass again, instead of the traced tangent-only graph). Time: median over the timed rounds after
 warm-up, the variants interleaved round by round in one process so machine drift cancels;
 a k5 round is 5 steps, reported per step. Peak memory: one subprocess per variant, the
 peak resident-set growth over the process's size before the first step (CPU) or
@@ -33,6 +35,7 @@ from pipeline.io import write_json
 
 MODELS = {"mlp": (1, 28, 28), "lenet5": (1, 28, 28), "resnet18": (3, 32, 32)}
 VARIANTS = ("baseline", "adalfl_unrolled", "adalfl_forward", "adalfl_forward_k5")
+OPTIONAL_VARIANTS = ("adalfl_forward_recompute",)
 SGD = SGDConfig(momentum=0.9, nesterov=True, weight_decay=5e-4)
 
 
@@ -40,6 +43,8 @@ class Runner:
     """One variant's training state and a callable that advances it by one timing unit."""
 
     def __init__(self, model_name: str, variant: str, batch_size: int, device: torch.device) -> None:
+        if variant not in VARIANTS + OPTIONAL_VARIANTS:
+            raise ValueError(f"unknown variant {variant!r}; choose from {list(VARIANTS + OPTIONAL_VARIANTS)}")
         shape = MODELS[model_name]
         self.model = build_model(model_name, shape, 10, seed=0).to(device).train()
         self.state = BaseState.from_module(self.model)
@@ -59,7 +64,8 @@ class Runner:
             elif self.variant == "adalfl_unrolled":
                 self.state, _, _ = online_step(self.model, self.state, self.rule, self.optimizer, batch, meta_batch, SGD, "classification")
             else:
-                self.state, _, _ = forward_meta_step(self.model, self.state, self.rule, self.optimizer, batch, meta_batch, SGD, "classification")
+                self.state, _, _ = forward_meta_step(self.model, self.state, self.rule, self.optimizer, batch, meta_batch, SGD, "classification",
+                                                     traced=not self.variant.endswith("_recompute"))
 
 
 def _sync(device: torch.device) -> None:
@@ -67,9 +73,10 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def time_model(model_name: str, batch_size: int, warmup: int, rounds: int, device: torch.device) -> dict[str, float]:
-    runners = {v: Runner(model_name, v, batch_size, device) for v in VARIANTS}
-    samples: dict[str, list[float]] = {v: [] for v in VARIANTS}
+def time_model(model_name: str, batch_size: int, warmup: int, rounds: int, device: torch.device,
+               variants: tuple[str, ...] = VARIANTS) -> dict[str, float]:
+    runners = {v: Runner(model_name, v, batch_size, device) for v in variants}
+    samples: dict[str, list[float]] = {v: [] for v in variants}
     for round_ in range(warmup + rounds):
         for variant, runner in runners.items():  # interleaved: drift hits every variant alike
             _sync(device)
@@ -112,16 +119,16 @@ def _memory_in_subprocess(model_name: str, variant: str, batch_size: int, device
 
 
 def run(models: list[str], quick: bool, device_name: str, batch: int | None = None, rounds_full: int = 20,
-        progress: Callable[[str], None] = print) -> dict[str, dict[str, dict[str, float]]]:
+        progress: Callable[[str], None] = print, variants: tuple[str, ...] = VARIANTS) -> dict[str, dict[str, dict[str, float]]]:
     device = resolve_device(device_name)
     results: dict[str, dict[str, dict[str, float]]] = {}
     for name in models:
         batch_size = batch or ((8 if name == "resnet18" else 32) if quick else 128)
         warmup, rounds = (1, 5) if quick else (3, rounds_full)
         progress(f"bench {name}: batch {batch_size}, {rounds} timed rounds after {warmup} warm-up")
-        times = time_model(name, batch_size, warmup, rounds, device)
+        times = time_model(name, batch_size, warmup, rounds, device, variants)
         results[name] = {}
-        for variant in VARIANTS:
+        for variant in variants:
             peak = _memory_in_subprocess(name, variant, batch_size, device_name)
             results[name][variant] = {"ms_per_step": times[variant], "ratio_to_baseline": times[variant] / times["baseline"],
                                       "peak_mb": peak, "batch_size": batch_size, "timed_rounds": rounds}
@@ -145,6 +152,8 @@ def main() -> None:
     parser.add_argument("--out", default="reports/bench.json")
     parser.add_argument("--batch-size", type=int, default=None, help="override the batch size (default 128; --quick: 32, ResNet-18 8)")
     parser.add_argument("--rounds", type=int, default=20, help="timed rounds in full mode (at least 20 for reported figures)")
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help=f"comma-separated; baseline is always timed; also available: {', '.join(OPTIONAL_VARIANTS)}")
     parser.add_argument("--memory-probe", nargs=2, metavar=("MODEL", "VARIANT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_probe:
@@ -154,7 +163,11 @@ def main() -> None:
     unknown = [m for m in models if m not in MODELS]
     if unknown:
         parser.error(f"unknown model(s) {unknown}; choose from {list(MODELS)}")
-    results = run(models, args.quick, args.device, args.batch_size, args.rounds)
+    variants = tuple(dict.fromkeys(["baseline"] + [v for v in args.variants.split(",") if v]))
+    unknown = [v for v in variants if v not in VARIANTS + OPTIONAL_VARIANTS]
+    if unknown:
+        parser.error(f"unknown variant(s) {unknown}; choose from {list(VARIANTS + OPTIONAL_VARIANTS)}")
+    results = run(models, args.quick, args.device, args.batch_size, args.rounds, variants=variants)
     write_json(args.out, results)
     print(f"wrote {args.out}\n" + markdown_table(results))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pipeline.bench import VARIANTS, Runner, markdown_table, peak_memory_mb, time_model
+from pipeline.bench import OPTIONAL_VARIANTS, VARIANTS, Runner, markdown_table, peak_memory_mb, time_model
 
 CPU = torch.device("cpu")
 
@@ -13,6 +13,13 @@ CPU = torch.device("cpu")
 def test_time_model_reports_every_variant():
     times = time_model("mlp", batch_size=4, warmup=0, rounds=2, device=CPU)
     assert set(times) == set(VARIANTS) and all(t > 0 for t in times.values())
+
+
+def test_optional_recompute_variant_is_timed_on_request():
+    times = time_model("lenet5", batch_size=2, warmup=0, rounds=1, device=CPU, variants=("baseline",) + OPTIONAL_VARIANTS)
+    assert set(times) == {"baseline", "adalfl_forward_recompute"}
+    with pytest.raises(ValueError, match="unknown variant"):
+        Runner("mlp", "adalfl_forwards", batch_size=2, device=CPU)
 
 
 def test_k5_variant_takes_one_meta_step_in_five():

@@ -9,6 +9,8 @@ and r does not depend on phi (weight decay, the carried momentum buffer), the me
 No second-order graph through the model is built; only the tiny loss network is
 differentiated twice. c is 1 for plain SGD, 1 + mu for Nesterov (see ``phi_coefficient``).
 For a learned learning rate the step is linear in alpha: dL/dalpha = -v . d, d the whole update.
+u comes from the tangent half of the base step's own forward pass (``pipeline.meta.linearize``),
+so the JVP costs the tangent work alone; ``torch.func.jvp`` is the fallback.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from torch import nn
 from torch.func import functional_call, jvp
 
 from pipeline.learned.rules import UpdateRule
+from pipeline.meta.linearize import SplitForward, split_forward
 from pipeline.meta.step import Batch, BaseState, meta_objective, step_meta_parameters
 from pipeline.optim import Params, SGDConfig, detached, sgd_step
 
@@ -50,13 +53,18 @@ def batch_statistics_only(model: nn.Module) -> Iterator[None]:
 
 
 def forward_meta_step(model: nn.Module, state: BaseState, rule: UpdateRule, optimizer: torch.optim.Optimizer,
-                      batch: Batch, meta_batch: Batch, cfg: SGDConfig, task: str) -> tuple[BaseState, float, float]:
-    """One base step plus one meta step with the forward-mode meta-gradient; same contract as ``online_step``."""
+                      batch: Batch, meta_batch: Batch, cfg: SGDConfig, task: str, traced: bool = True) -> tuple[BaseState, float, float]:
+    """One base step plus one meta step with the forward-mode meta-gradient; same contract as ``online_step``.
+
+    ``traced`` takes the JVP from the split forward pass of ``pipeline.meta.linearize``
+    (tangent work only); without it, or for a model that cannot be traced, ``torch.func.jvp``
+    runs the forward pass again.
+    """
     x, y = batch
-    rng = _rng_state(x.device)  # the JVP pass must see the base forward's dropout masks
     params = {k: p.detach().requires_grad_() for k, p in state.params.items()}
-    outputs = functional_call(model, (params, state.buffers), (x,))  # updates running stats once
-    base_loss = rule.loss(outputs, y)
+    split = split_forward(model, params, state.buffers, x) if traced and rule.learned_lr is None else None
+    linear = TracedLinearization(split, params, state.buffers, x) if split else RecomputedLinearization(model, state, params, x)
+    base_loss = rule.loss(linear.outputs, y)
     grads = dict(zip(params, torch.autograd.grad(base_loss, list(params.values()))))
     with torch.no_grad():
         lr = rule.current_lr()
@@ -64,21 +72,45 @@ def forward_meta_step(model: nn.Module, state: BaseState, rule: UpdateRule, opti
     leaves = {k: p.requires_grad_() for k, p in new_params.items()}
     meta_loss = meta_objective(model, leaves, state.buffers, meta_batch, task)
     v = dict(zip(leaves, torch.autograd.grad(meta_loss, list(leaves.values()))))
-    meta_grads = _meta_gradients(model, state, rule, params, new_params, v, outputs.detach(), (x, y), rng, cfg, lr)
+    meta_grads = _meta_gradients(rule, state, params, new_params, v, linear, y, cfg, lr)
     step_meta_parameters(rule.meta_parameters(), meta_grads, optimizer)
     next_state = BaseState(detached(new_params), state.buffers, detached(momentum))
     return next_state, float(base_loss.detach()), float(meta_loss.detach())
 
 
-def _meta_gradients(model, state, rule, params, new_params, v, outputs, batch, rng, cfg, lr) -> list[torch.Tensor | None]:
+class TracedLinearization:
+    """f_theta(x) from the primal graph; u = J v from the saved intermediates (no second forward pass)."""
+
+    def __init__(self, split: SplitForward, params: Params, buffers: Params, x: torch.Tensor) -> None:
+        self.split = split
+        self.outputs, self.saved = split.forward(params, buffers, x)  # updates running stats once
+
+    def jvp(self, v: Params) -> torch.Tensor:
+        return self.split.jvp(self.saved, v)
+
+
+class RecomputedLinearization:
+    """f_theta(x) eagerly; u = J v by ``torch.func.jvp``, replaying the forward pass's random draws."""
+
+    def __init__(self, model: nn.Module, state: BaseState, params: Params, x: torch.Tensor) -> None:
+        self.model, self.state, self.params, self.x = model, state, params, x
+        self.rng = _rng_state(x.device)  # the JVP pass must see the base forward's dropout masks
+        self.outputs = functional_call(model, (params, state.buffers), (x,))  # updates running stats once
+
+    def jvp(self, v: Params) -> torch.Tensor:
+        return _jvp_outputs(self.model, self.state, self.params, v, self.x, self.rng)
+
+
+def _meta_gradients(rule: UpdateRule, state: BaseState, params: Params, new_params: Params, v: Params,
+                    linear: TracedLinearization | RecomputedLinearization, y: torch.Tensor, cfg: SGDConfig, lr: float) -> list[torch.Tensor | None]:
     meta_params = rule.meta_parameters()
     if rule.learned_lr is not None:  # theta' = theta - alpha * d: dL/dlog(alpha) = -alpha * v . d
         with torch.no_grad():
             d_dot_v = sum(((params[k].detach() - new_params[k]) / lr * v[k]).sum() for k in v)
         return [-lr * d_dot_v.reshape(p.shape).to(p.dtype) for p in meta_params]
-    u = _jvp_outputs(model, state, params, v, batch[0], rng)
-    pred = outputs.requires_grad_()
-    m = torch.autograd.grad(rule.loss(pred, batch[1]), pred, create_graph=True)[0]  # dM_phi/df, a function of phi
+    u = linear.jvp(v)
+    pred = linear.outputs.detach().requires_grad_()
+    m = torch.autograd.grad(rule.loss(pred, y), pred, create_graph=True)[0]  # dM_phi/df, a function of phi
     c = phi_coefficient(cfg, has_buffer=bool(state.momentum))
     grads = torch.autograd.grad((m * u).sum(), meta_params, allow_unused=True)
     return [None if g is None else -lr * c * g for g in grads]

@@ -47,14 +47,16 @@ def problem(task: str, batchnorm: bool, momentum_buffer: bool):
     return model, batch, meta_batch, state
 
 
+@pytest.mark.parametrize("traced", [True, False], ids=["traced-jvp", "func-jvp"])
 @pytest.mark.parametrize("batchnorm", [False, True], ids=["no-bn", "bn"])
 @pytest.mark.parametrize(("cfg", "momentum_buffer"), [(PLAIN, False), (NESTEROV, True), (NESTEROV, False), (MOMENTUM, True)], ids=["sgd", "nesterov", "nesterov-first-step", "momentum-dampening"])
 @pytest.mark.parametrize(("method", "task"), [("adalfl", "classification"), ("taylor_cubic", "regression"), ("meta_lr", "regression")])
-def test_forward_mode_equals_unrolled_meta_gradient(batchnorm, cfg, momentum_buffer, method, task):
+def test_forward_mode_equals_unrolled_meta_gradient(traced, batchnorm, cfg, momentum_buffer, method, task):
     model, batch, meta_batch, state = problem(task, batchnorm, momentum_buffer)
     rule_a, rule_b = double_rule(method, task), double_rule(method, task)
     unrolled, state_a = captured_meta_gradient(online_step, model, copy_state(state), rule_a, batch, meta_batch, cfg, task)
-    forward, state_b = captured_meta_gradient(forward_meta_step, model, copy_state(state), rule_b, batch, meta_batch, cfg, task)
+    step = lambda *args: forward_meta_step(*args, traced=traced)  # noqa: E731
+    forward, state_b = captured_meta_gradient(step, model, copy_state(state), rule_b, batch, meta_batch, cfg, task)
     for a, b in zip(unrolled, forward):
         torch.testing.assert_close(b, a, rtol=1e-10, atol=1e-12)
     assert any(float(g.abs().max()) > 1e-6 for g in unrolled)  # not a vacuous comparison
