@@ -38,6 +38,9 @@ ZERO_SOURCES = {aten.zeros.default, aten.zeros_like.default, aten.new_zeros.defa
 ZERO_IF_FIRST_IS = {aten.expand.default, aten.view.default, aten._unsafe_view.default, aten.reshape.default,
                     aten.alias.default, aten.t.default, aten.permute.default, aten.clone.default}
 ZERO_IF_ANY_IS = {aten.mm.default, aten.bmm.default}
+# pure pointwise ops: recomputing one in the tangent graph gives the same bits as the primal graph's
+RECOMPUTABLE = {aten.sub.Tensor, aten.add.Tensor, aten.mul.Tensor, aten.div.Tensor, aten.neg.default, aten.rsqrt.default,
+                aten.relu.default, aten.unsqueeze.default, aten.squeeze.dims, aten.view.default, aten.expand.default}
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ def trace_split(model: nn.Module, params: Params, buffers: Params, x: torch.Tens
         traced = make_fx(joint, tracing_mode="fake")(sample(params), sample(buffers), x.detach(), sample(params))
     graph = traced.graph
     fold_zero_tangents(graph)
+    merge_duplicates(graph)
     placeholders = [n for n in graph.nodes if n.op == "placeholder"]
     tangent_inputs = placeholders[len(param_names) + len(buffer_names) + 1:]
     primal, tangent = _cut(traced, tangent_inputs)
@@ -140,6 +144,32 @@ def _replace_sum(graph: fx.Graph, node: fx.Node, kept: fx.Node) -> None:
     node.replace_all_uses_with(kept)
 
 
+def merge_duplicates(graph: fx.Graph) -> None:
+    """Common-subexpression elimination over pure pointwise and view ops.
+
+    The forward-mode formulas recompute shared pieces (BatchNorm's centred input appears
+    three times per layer); merged, the tangent graph keeps one copy alive instead of three.
+    """
+    seen: dict[tuple[Any, ...], fx.Node] = {}
+    for node in list(graph.nodes):
+        if node.op != "call_function" or node.target not in RECOMPUTABLE | {aten.alias.default, aten.t.default}:
+            continue
+        key = (node.target, _hashable(node.args), _hashable(node.kwargs))
+        if key in seen:
+            node.replace_all_uses_with(seen[key])
+            graph.erase_node(node)
+        else:
+            seen[key] = node
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_hashable(v) for v in value))
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    return value
+
+
 def _is_zero(node: fx.Node, zeros: set[fx.Node]) -> bool:
     args = node.args
     if node.target in ZERO_SOURCES:
@@ -153,8 +183,13 @@ def _is_zero(node: fx.Node, zeros: set[fx.Node]) -> bool:
     return False
 
 
-def _cut(traced: fx.GraphModule, tangent_inputs: list[fx.Node]) -> tuple[fx.GraphModule, fx.GraphModule]:
-    """Nodes that depend on a tangent go to the tangent graph, the rest to the primal graph."""
+def _cut(traced: fx.GraphModule, tangent_inputs: list[fx.Node], rematerialize: bool = True) -> tuple[fx.GraphModule, fx.GraphModule]:
+    """Nodes that depend on a tangent go to the tangent graph, the rest to the primal graph.
+
+    With ``rematerialize``, cheap pointwise primal values the tangent needs (BatchNorm's
+    centred input, say) are recomputed in the tangent graph from smaller saved inputs
+    instead of being kept alive from the base step to the meta step.
+    """
     graph = traced.graph
     output = next(n for n in graph.nodes if n.op == "output")
     primal_out, tangent_out = output.args[0]
@@ -162,15 +197,43 @@ def _cut(traced: fx.GraphModule, tangent_inputs: list[fx.Node]) -> tuple[fx.Grap
     for node in graph.nodes:
         if node.op == "call_function" and any(a in on_tangent for a in node.all_input_nodes):
             on_tangent.add(node)
-    saved: dict[fx.Node, None] = {}
-    for node in graph.nodes:
-        if node in on_tangent and node.op == "call_function":
-            saved.update((a, None) for a in node.all_input_nodes if a not in on_tangent)
-    if tangent_out not in on_tangent:  # an output with no tangent dependence: pass it through
+    tangent_side = on_tangent | (_recomputable(graph, on_tangent) if rematerialize else set())
+    saved = _inputs_from_outside(graph, tangent_side)
+    if tangent_out not in tangent_side:  # an output with no tangent dependence: pass it through
         saved[tangent_out] = None
     primal = _subgraph(graph, lambda n: n not in on_tangent and n.op != "output", [], lambda env: (env[primal_out], tuple(env[s] for s in saved)))
-    tangent = _subgraph(graph, lambda n: n in on_tangent and n.op == "call_function", list(saved) + tangent_inputs, lambda env: env[tangent_out])
+    tangent = _subgraph(graph, lambda n: n in tangent_side and n.op == "call_function", list(saved) + tangent_inputs, lambda env: env[tangent_out])
     return fx.GraphModule(traced, primal), fx.GraphModule(traced, tangent)  # traced holds any constants
+
+
+def _inputs_from_outside(graph: fx.Graph, inside: set[fx.Node]) -> dict[fx.Node, None]:
+    """The values computed outside ``inside`` that its operations read, in graph order."""
+    outside: dict[fx.Node, None] = {}
+    for node in graph.nodes:
+        if node in inside and node.op == "call_function":
+            outside.update((a, None) for a in node.all_input_nodes if a not in inside)
+    return outside
+
+
+def _recomputable(graph: fx.Graph, on_tangent: set[fx.Node]) -> set[fx.Node]:
+    """Primal pointwise values cheaper to recompute in the tangent graph than to keep (greedy, to a fixed point)."""
+    moved: set[fx.Node] = set()
+    changed = True
+    while changed:
+        changed = False
+        saved = _inputs_from_outside(graph, on_tangent | moved)
+        for node in saved:
+            if node.op == "call_function" and node.target in RECOMPUTABLE:
+                extra = [a for a in node.all_input_nodes if a not in saved and a not in moved]
+                if sum(_nbytes(a) for a in extra) < _nbytes(node):
+                    moved.add(node)
+                    changed = True
+    return moved
+
+
+def _nbytes(node: fx.Node) -> int:
+    value = node.meta.get("val")
+    return value.numel() * value.element_size() if isinstance(value, torch.Tensor) else 0
 
 
 def _subgraph(graph: fx.Graph, keep: Any, inputs: list[fx.Node], result: Any) -> fx.Graph:
