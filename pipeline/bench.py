@@ -118,12 +118,27 @@ def _memory_in_subprocess(model_name: str, variant: str, batch_size: int, device
     return float(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
 
 
-def run(models: list[str], quick: bool, device_name: str, batch: int | None = None, rounds_full: int = 20,
+def batch_sizes(spec: str | None) -> dict[str, int]:
+    """``"64"`` (every model) or ``"resnet18=16,mlp=64"`` (per model); an empty spec gives {}."""
+    if not spec:
+        return {}
+    if "=" not in spec:
+        return {name: int(spec) for name in MODELS}
+    sizes = {}
+    for item in spec.split(","):
+        name, _, value = item.partition("=")
+        if name not in MODELS or not value.isdigit() or int(value) < 1:
+            raise ValueError(f"bad batch size {item!r}: expected MODEL=N with MODEL in {list(MODELS)} and N >= 1")
+        sizes[name] = int(value)
+    return sizes
+
+
+def run(models: list[str], quick: bool, device_name: str, batch: dict[str, int] | None = None, rounds_full: int = 20,
         progress: Callable[[str], None] = print, variants: tuple[str, ...] = VARIANTS) -> dict[str, dict[str, dict[str, float]]]:
     device = resolve_device(device_name)
     results: dict[str, dict[str, dict[str, float]]] = {}
     for name in models:
-        batch_size = batch or ((8 if name == "resnet18" else 32) if quick else 128)
+        batch_size = (batch or {}).get(name) or ((8 if name == "resnet18" else 32) if quick else 128)
         warmup, rounds = (1, 5) if quick else (3, rounds_full)
         progress(f"bench {name}: batch {batch_size}, {rounds} timed rounds after {warmup} warm-up")
         times = time_model(name, batch_size, warmup, rounds, device, variants)
@@ -150,14 +165,15 @@ def main() -> None:
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated subset of " + ", ".join(MODELS))
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
     parser.add_argument("--out", default="reports/bench.json")
-    parser.add_argument("--batch-size", type=int, default=None, help="override the batch size (default 128; --quick: 32, ResNet-18 8)")
+    parser.add_argument("--batch-size", default=None, help="N for every model or MODEL=N,... (default 128; --quick: 32, ResNet-18 8)")
     parser.add_argument("--rounds", type=int, default=20, help="timed rounds in full mode (at least 20 for reported figures)")
     parser.add_argument("--variants", default=",".join(VARIANTS),
                         help=f"comma-separated; baseline is always timed; also available: {', '.join(OPTIONAL_VARIANTS)}")
     parser.add_argument("--memory-probe", nargs=2, metavar=("MODEL", "VARIANT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_probe:
-        print(peak_memory_mb(*args.memory_probe, args.batch_size or 128, resolve_device(args.device)))
+        model_name, variant = args.memory_probe
+        print(peak_memory_mb(model_name, variant, batch_sizes(args.batch_size).get(model_name, 128), resolve_device(args.device)))
         return
     models = [m for m in args.models.split(",") if m]
     unknown = [m for m in models if m not in MODELS]
@@ -167,7 +183,11 @@ def main() -> None:
     unknown = [v for v in variants if v not in VARIANTS + OPTIONAL_VARIANTS]
     if unknown:
         parser.error(f"unknown variant(s) {unknown}; choose from {list(VARIANTS + OPTIONAL_VARIANTS)}")
-    results = run(models, args.quick, args.device, args.batch_size, args.rounds, variants=variants)
+    try:
+        sizes = batch_sizes(args.batch_size)
+    except ValueError as error:
+        parser.error(str(error))
+    results = run(models, args.quick, args.device, sizes, args.rounds, variants=variants)
     write_json(args.out, results)
     print(f"wrote {args.out}\n" + markdown_table(results))
 

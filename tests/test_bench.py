@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pipeline.bench import OPTIONAL_VARIANTS, VARIANTS, Runner, markdown_table, peak_memory_mb, time_model
+from pipeline.bench import OPTIONAL_VARIANTS, VARIANTS, Runner, batch_sizes, markdown_table, peak_memory_mb, time_model
 
 CPU = torch.device("cpu")
 
@@ -20,6 +20,14 @@ def test_optional_recompute_variant_is_timed_on_request():
     assert set(times) == {"baseline", "adalfl_forward_recompute"}
     with pytest.raises(ValueError, match="unknown variant"):
         Runner("mlp", "adalfl_forwards", batch_size=2, device=CPU)
+
+
+def test_batch_sizes_for_every_model_or_per_model():
+    assert batch_sizes(None) == {} and batch_sizes("64")["resnet18"] == 64
+    assert batch_sizes("resnet18=16,mlp=8") == {"resnet18": 16, "mlp": 8}
+    for bad in ("resnet=16", "mlp=0", "mlp=x"):
+        with pytest.raises(ValueError, match="bad batch size"):
+            batch_sizes(bad)
 
 
 def test_k5_variant_takes_one_meta_step_in_five():
