@@ -14,8 +14,11 @@ aten graph of the model under forward-mode AD (``make_fx`` on fake tensors, as
   saved (activations, BatchNorm statistics, dropout masks), so it costs the tangent work alone.
 
 A fold removes the tangent terms of the input batch, which has no tangent (forward-mode
-AD materialises them as zeros, a wasted convolution of the first layer). Models the tracer
-cannot handle (data-dependent Python control flow) fall back to ``torch.func.jvp``.
+AD materialises them as zeros, a wasted convolution of the first layer); merging duplicated
+pointwise terms and recomputing cheap ones in the tangent graph keep no more alive between
+the two passes than eager autograd keeps for its backward. Models the tracer cannot handle
+(data-dependent Python control flow, values written in place after the tangent reads them)
+fall back to ``torch.func.jvp``.
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ ZERO_IF_ANY_IS = {aten.mm.default, aten.bmm.default}
 # pure pointwise ops: recomputing one in the tangent graph gives the same bits as the primal graph's
 RECOMPUTABLE = {aten.sub.Tensor, aten.add.Tensor, aten.mul.Tensor, aten.div.Tensor, aten.neg.default, aten.rsqrt.default,
                 aten.relu.default, aten.unsqueeze.default, aten.squeeze.dims, aten.view.default, aten.expand.default}
+VIEWS = {aten.view.default, aten._unsafe_view.default, aten.expand.default, aten.alias.default, aten.t.default, aten.transpose.int,
+         aten.permute.default, aten.unsqueeze.default, aten.squeeze.dims, aten.squeeze.dim, aten.slice.Tensor, aten.select.int,
+         aten.as_strided.default, aten.reshape.default}
 
 
 @dataclass(frozen=True)
@@ -152,7 +158,7 @@ def merge_duplicates(graph: fx.Graph) -> None:
     """
     seen: dict[tuple[Any, ...], fx.Node] = {}
     for node in list(graph.nodes):
-        if node.op != "call_function" or node.target not in RECOMPUTABLE | {aten.alias.default, aten.t.default}:
+        if node.op != "call_function" or node.target not in RECOMPUTABLE | {aten.alias.default, aten.t.default} or _written(node):
             continue
         key = (node.target, _hashable(node.args), _hashable(node.kwargs))
         if key in seen:
@@ -199,6 +205,7 @@ def _cut(traced: fx.GraphModule, tangent_inputs: list[fx.Node], rematerialize: b
             on_tangent.add(node)
     tangent_side = on_tangent | (_recomputable(graph, on_tangent) if rematerialize else set())
     saved = _inputs_from_outside(graph, tangent_side)
+    _check_reads_are_final(graph, tangent_side, saved)
     if tangent_out not in tangent_side:  # an output with no tangent dependence: pass it through
         saved[tangent_out] = None
     primal = _subgraph(graph, lambda n: n not in on_tangent and n.op != "output", [], lambda env: (env[primal_out], tuple(env[s] for s in saved)))
@@ -223,12 +230,44 @@ def _recomputable(graph: fx.Graph, on_tangent: set[fx.Node]) -> set[fx.Node]:
         changed = False
         saved = _inputs_from_outside(graph, on_tangent | moved)
         for node in saved:
-            if node.op == "call_function" and node.target in RECOMPUTABLE:
+            if node.op == "call_function" and node.target in RECOMPUTABLE and not _written(node):
                 extra = [a for a in node.all_input_nodes if a not in saved and a not in moved]
                 if sum(_nbytes(a) for a in extra) < _nbytes(node):
                     moved.add(node)
                     changed = True
     return moved
+
+
+def _check_reads_are_final(graph: fx.Graph, tangent_side: set[fx.Node], saved: dict[fx.Node, None]) -> None:
+    """The tangent graph runs after the whole primal graph, so nothing it reads may be written after its first read."""
+    order = {node: i for i, node in enumerate(graph.nodes)}
+    for value in saved:
+        reads = [order[u] for u in value.users if u in tangent_side]
+        for alias in _aliases(value):
+            late = [u for u in alias.users if _mutates(u) and u not in tangent_side and reads and order[u] > min(reads)]
+            if late:
+                raise ValueError(f"{late[0].target} writes {value.name} in place after the tangent reads it")
+
+
+def _aliases(node: fx.Node) -> list[fx.Node]:
+    """Every node sharing node's storage: its base (through view ops) and all views of that base."""
+    while node.op == "call_function" and node.target in VIEWS and isinstance(node.args[0], fx.Node):
+        node = node.args[0]
+    found, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(u for u in current.users if u.op == "call_function" and u.target in VIEWS and u.args and u.args[0] is current)
+    return found
+
+
+def _mutates(node: fx.Node) -> bool:
+    return node.op == "call_function" and isinstance(node.target, torch._ops.OpOverload) and node.target._schema.is_mutable
+
+
+def _written(node: fx.Node) -> bool:
+    """Whether an in-place op writes node or one of its views (such a value is neither merged nor recomputed)."""
+    return any(_mutates(u) for alias in _aliases(node) for u in alias.users)
 
 
 def _nbytes(node: fx.Node) -> int:

@@ -149,3 +149,24 @@ def test_tangent_keeps_no_more_alive_than_the_eager_autograd_graph(name, shape):
         functional_call(model, (params, {k: b.clone() for k, b in buffers.items()}), (x,))
     kept = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in saved}
     assert 0 < sum(kept.values()) <= sum(eager.values())
+
+
+def test_a_value_written_after_the_tangent_reads_it_is_refused():
+    """The tangent graph runs after the whole primal graph; a later in-place write would change what it reads."""
+    import torch.autograd.forward_ad as fwAD
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    from pipeline.meta.linearize import _cut
+
+    def joint(p: torch.Tensor, w: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        with fwAD.dual_level():
+            h = fwAD.make_dual(p, t) * 3
+            y = h * w  # the tangent h_t * w reads w
+            w.mul_(2)  # ... which is then overwritten
+            primal, tangent = fwAD.unpack_dual(y)
+        return primal, tangent
+
+    traced = make_fx(joint, tracing_mode="fake")(torch.ones(3), torch.ones(3), torch.ones(3))
+    tangent_input = [n for n in traced.graph.nodes if n.op == "placeholder"][-1]
+    with pytest.raises(ValueError, match="in place after the tangent reads it"):
+        _cut(traced, [tangent_input])
