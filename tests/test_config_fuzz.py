@@ -52,8 +52,7 @@ def mutated_params(draw: st.DrawFn) -> dict[str, Any]:
         path = draw(st.sampled_from(ALL_PATHS))
         parent = params
         for key in path[:-1]:
-            if not isinstance(parent, (dict, list)) or (isinstance(parent, dict) and key not in parent) \
-                    or (isinstance(parent, list) and key >= len(parent)):
+            if not _holds(parent, key):  # an earlier mutation changed this branch
                 break
             parent = parent[key]
         else:
@@ -61,12 +60,19 @@ def mutated_params(draw: st.DrawFn) -> dict[str, Any]:
     return params
 
 
+def _holds(parent: Any, key: Any) -> bool:
+    """parent[key] exists (an earlier mutation may have turned a mapping into a list, or the reverse)."""
+    if isinstance(parent, dict):
+        return key in parent
+    return isinstance(parent, list) and isinstance(key, int) and 0 <= key < len(parent)
+
+
 def _mutate(draw: st.DrawFn, parent: Any, key: Any) -> None:
     kind = draw(st.sampled_from(["value", "remove", "unknown", "name"]))
     if not isinstance(parent, (dict, list)):  # an earlier mutation replaced it
         return
     if isinstance(parent, list):
-        if key < len(parent):
+        if _holds(parent, key):
             parent[key] = draw(JUNK) if kind == "value" else draw(NAMES)
     elif kind == "remove":
         parent.pop(key, None)
