@@ -123,12 +123,12 @@ def batch_sizes(spec: str | None) -> dict[str, int]:
     if not spec:
         return {}
     if "=" not in spec:
-        return {name: int(spec) for name in MODELS}
+        spec = ",".join(f"{name}={spec}" for name in MODELS)
     sizes = {}
     for item in spec.split(","):
         name, _, value = item.partition("=")
         if name not in MODELS or not value.isdigit() or int(value) < 1:
-            raise ValueError(f"bad batch size {item!r}: expected MODEL=N with MODEL in {list(MODELS)} and N >= 1")
+            raise ValueError(f"bad batch size {item!r}: expected N or MODEL=N with MODEL in {list(MODELS)} and N >= 1")
         sizes[name] = int(value)
     return sizes
 

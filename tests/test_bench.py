@@ -25,7 +25,7 @@ def test_optional_recompute_variant_is_timed_on_request():
 def test_batch_sizes_for_every_model_or_per_model():
     assert batch_sizes(None) == {} and batch_sizes("64")["resnet18"] == 64
     assert batch_sizes("resnet18=16,mlp=8") == {"resnet18": 16, "mlp": 8}
-    for bad in ("resnet=16", "mlp=0", "mlp=x"):
+    for bad in ("resnet=16", "mlp=0", "mlp=x", "0", "big"):
         with pytest.raises(ValueError, match="bad batch size"):
             batch_sizes(bad)
 
