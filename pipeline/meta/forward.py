@@ -63,7 +63,7 @@ def forward_meta_step(model: nn.Module, state: BaseState, rule: UpdateRule, opti
     x, y = batch
     params = {k: p.detach().requires_grad_() for k, p in state.params.items()}
     split = split_forward(model, params, state.buffers, x) if traced and rule.learned_lr is None else None
-    linear = TracedLinearization(split, params, state.buffers, x) if split else RecomputedLinearization(model, state, params, x)
+    linear = TracedLinearization(split, params, state.buffers, x) if split is not None else RecomputedLinearization(model, state, params, x)
     base_loss = rule.loss(linear.outputs, y)
     grads = dict(zip(params, torch.autograd.grad(base_loss, list(params.values()))))
     with torch.no_grad():

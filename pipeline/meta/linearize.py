@@ -37,7 +37,7 @@ from torch.fx.experimental.proxy_tensor import make_fx
 from pipeline.optim import Params
 
 aten = torch.ops.aten
-ZERO_SOURCES = {aten.zeros.default, aten.zeros_like.default, aten.new_zeros.default}
+ZERO_SOURCES = {aten.zeros.default, aten.zeros_like.default, aten.new_zeros.default, aten._efficientzerotensor.default}
 ZERO_IF_FIRST_IS = {aten.expand.default, aten.view.default, aten._unsafe_view.default, aten.reshape.default,
                     aten.alias.default, aten.t.default, aten.permute.default, aten.clone.default}
 ZERO_IF_ANY_IS = {aten.mm.default, aten.bmm.default}
