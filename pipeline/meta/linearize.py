@@ -189,12 +189,12 @@ def _is_zero(node: fx.Node, zeros: set[fx.Node]) -> bool:
     return False
 
 
-def _cut(traced: fx.GraphModule, tangent_inputs: list[fx.Node], rematerialize: bool = True) -> tuple[fx.GraphModule, fx.GraphModule]:
+def _cut(traced: fx.GraphModule, tangent_inputs: list[fx.Node]) -> tuple[fx.GraphModule, fx.GraphModule]:
     """Nodes that depend on a tangent go to the tangent graph, the rest to the primal graph.
 
-    With ``rematerialize``, cheap pointwise primal values the tangent needs (BatchNorm's
-    centred input, say) are recomputed in the tangent graph from smaller saved inputs
-    instead of being kept alive from the base step to the meta step.
+    Cheap pointwise primal values the tangent needs (BatchNorm's x_hat, say) are recomputed
+    in the tangent graph from smaller saved inputs instead of being kept alive from the
+    base step to the meta step.
     """
     graph = traced.graph
     output = next(n for n in graph.nodes if n.op == "output")
@@ -203,7 +203,7 @@ def _cut(traced: fx.GraphModule, tangent_inputs: list[fx.Node], rematerialize: b
     for node in graph.nodes:
         if node.op == "call_function" and any(a in on_tangent for a in node.all_input_nodes):
             on_tangent.add(node)
-    tangent_side = on_tangent | (_recomputable(graph, on_tangent) if rematerialize else set())
+    tangent_side = on_tangent | _recomputable(graph, on_tangent)
     saved = _inputs_from_outside(graph, tangent_side)
     _check_reads_are_final(graph, tangent_side, saved)
     if tangent_out not in tangent_side:  # an output with no tangent dependence: pass it through
