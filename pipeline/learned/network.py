@@ -33,17 +33,24 @@ class LossNetwork(OutputwiseLoss):
     ``variant="relu"`` (ML3, Bechtle et al. 2021): ReLU hidden, Softplus output (loss >= 0).
     """
 
-    def __init__(self, task: str, variant: str = "smooth", hidden: int = 40, beta: float = 10.0, gamma: float = 0.01) -> None:
+    def __init__(self, task: str, variant: str = "smooth", hidden: int = 40, beta: float = 10.0, gamma: float = 0.01,
+                 bias: bool = True, init: str = "torch") -> None:
         super().__init__(task)
         if variant not in ("smooth", "relu"):
             raise ValueError(f"unknown loss-network variant {variant!r}")
+        if init not in ("torch", "kaiming_normal"):
+            raise ValueError(f"unknown loss-network initialisation {init!r}")
         self.variant = variant
         make_act = (lambda: SmoothLeakyReLU(beta, gamma)) if variant == "smooth" else nn.ReLU
         self.net = nn.Sequential(
-            nn.Linear(2, hidden), make_act(),
-            nn.Linear(hidden, hidden), make_act(),
-            nn.Linear(hidden, 1),
+            nn.Linear(2, hidden, bias=bias), make_act(),
+            nn.Linear(hidden, hidden, bias=bias), make_act(),
+            nn.Linear(hidden, 1, bias=bias),
         )
+        if init == "kaiming_normal":  # the paper's Appendix B form (phi^T h, no biases) as its authors' code builds it
+            for layer in self.net:
+                if isinstance(layer, nn.Linear):
+                    nn.init.kaiming_normal_(layer.weight)
         self.output_activation: nn.Module = nn.Softplus() if variant == "relu" else nn.Identity()
 
     def pointwise(self, y: torch.Tensor, y_hat: torch.Tensor) -> torch.Tensor:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from pipeline.config import RepresentationConfig
 from pipeline.derive import derive_seed
 from pipeline.learned.handcrafted import HandcraftedLoss
 from pipeline.learned.learning_rate import LearnedLearningRate
@@ -43,29 +44,31 @@ class UpdateRule:
         return bool(self.meta_parameters())
 
 
-def build_loss(kind: LossKind, task: str, seed: int) -> nn.Module:
+def build_loss(kind: LossKind, task: str, seed: int, representation: RepresentationConfig = RepresentationConfig()) -> nn.Module:
     """A loss representation; learned ones are initialised from ``seed`` alone."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "loss-init", kind))
         if kind == "handcrafted":
             return HandcraftedLoss(task)
         if kind in ("smooth_nn", "relu_nn"):
-            return LossNetwork(task, variant="smooth" if kind == "smooth_nn" else "relu")
+            variant = "smooth" if kind == "smooth_nn" else "relu"
+            return LossNetwork(task, variant=variant, bias=representation.loss_bias, init=representation.loss_init)
         return TaylorLoss(task, degree=2 if kind == "taylor_quadratic" else 3)
 
 
-def make_rule(loss_kind: LossKind, learns_lr: bool, task: str, base_lr: float, seed: int) -> UpdateRule:
-    learned_lr = LearnedLearningRate(base_lr) if learns_lr else None
-    return UpdateRule(build_loss(loss_kind, task, seed), base_lr, learned_lr)
+def make_rule(loss_kind: LossKind, learns_lr: bool, task: str, base_lr: float, seed: int,
+              representation: RepresentationConfig = RepresentationConfig()) -> UpdateRule:
+    learned_lr = LearnedLearningRate(base_lr, representation.lr_form) if learns_lr else None
+    return UpdateRule(build_loss(loss_kind, task, seed, representation), base_lr, learned_lr)
 
 
-def build_rule(method: str, task: str, base_lr: float, seed: int) -> UpdateRule:
+def build_rule(method: str, task: str, base_lr: float, seed: int, representation: RepresentationConfig = RepresentationConfig()) -> UpdateRule:
     """A method's rule at its seeded initial value (before any offline phase)."""
     spec = METHODS[method]
-    return make_rule(spec.loss, spec.learns_lr, task, base_lr, seed)
+    return make_rule(spec.loss, spec.learns_lr, task, base_lr, seed, representation)
 
 
-def build_init_rule(init: str, task: str, base_lr: float, seed: int) -> UpdateRule:
+def build_init_rule(init: str, task: str, base_lr: float, seed: int, representation: RepresentationConfig = RepresentationConfig()) -> UpdateRule:
     """The rule an offline phase trains; identical to ``build_rule`` of every method using it."""
     loss_kind, learns_lr = init_representation(init)
-    return make_rule(loss_kind, learns_lr, task, base_lr, seed)
+    return make_rule(loss_kind, learns_lr, task, base_lr, seed, representation)

@@ -104,10 +104,11 @@ class RecomputedLinearization:
 def _meta_gradients(rule: UpdateRule, state: BaseState, params: Params, new_params: Params, v: Params,
                     linear: TracedLinearization | RecomputedLinearization, y: torch.Tensor, cfg: SGDConfig, lr: float) -> list[torch.Tensor | None]:
     meta_params = rule.meta_parameters()
-    if rule.learned_lr is not None:  # theta' = theta - alpha * d: dL/dlog(alpha) = -alpha * v . d
+    if rule.learned_lr is not None:  # theta' = theta - alpha * d: dL/dalpha = -v . d
         with torch.no_grad():
             d_dot_v = sum(((params[k].detach() - new_params[k]) / lr * v[k]).sum() for k in v)
-        return [-lr * d_dot_v.reshape(p.shape).to(p.dtype) for p in meta_params]
+        chain = lr if rule.learned_lr.form == "log" else 1.0  # dalpha/dlog(alpha) = alpha
+        return [-chain * d_dot_v.reshape(p.shape).to(p.dtype) for p in meta_params]
     u = linear.jvp(v)
     pred = linear.outputs.detach().requires_grad_()
     m = torch.autograd.grad(rule.loss(pred, y), pred, create_graph=True)[0]  # dM_phi/df, a function of phi

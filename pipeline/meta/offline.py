@@ -1,9 +1,18 @@
 """Algorithms 1 and 3: offline meta-learning of a loss (ML3) or a learning rate (Meta-LR init).
 
-Every meta step starts from a *fresh* base initialisation, takes ``inner_steps``
-differentiable base steps on training batches, and back-propagates the task loss on a
-meta-objective batch (validation split by default) to the meta-parameters, which Adam
-updates.
+Every meta step takes ``inner_steps`` differentiable base steps on training batches from
+a base state and back-propagates the task loss on a meta-objective batch (validation
+split by default) to the meta-parameters, which Adam updates.
+
+Where that base state comes from is ``reset_interval`` (docs/reproduction.md):
+* 1 (Algorithm 1 read literally): a fresh initialisation before every meta step. The
+  meta-objective then only ever sees an untrained model; on min-max scaled regression
+  targets its predictions all sit below the targets, and the learned loss pushes every
+  prediction up, also past the target (the Diabetes divergence);
+* K > 1: theta follows its own trajectory (the detached result of each meta step's base
+  steps) and is reset every K meta steps, as ML3's reference code does per task;
+* 0: theta is never reset: one training trajectory of S_init steps ("one step on theta is
+  taken for each step in phi", paper Sec. 2.3).
 """
 
 from __future__ import annotations
@@ -16,17 +25,22 @@ from torch import nn
 from pipeline.config import OfflineConfig
 from pipeline.learned.rules import UpdateRule
 from pipeline.meta.step import Batch, BaseState, base_step, meta_objective, apply_meta_gradient
-from pipeline.optim import SGDConfig
+from pipeline.optim import SGDConfig, detached
 from pipeline.progress import Progress
 
 
-def unrolled_meta_loss(model: nn.Module, start: BaseState, rule: UpdateRule, batches: list[Batch], meta_batch: Batch, cfg: SGDConfig, task: str) -> torch.Tensor:
-    """L_T(theta_S) after S = len(batches) differentiable steps from ``start``; differentiable in the rule."""
+def unrolled_meta_loss(model: nn.Module, start: BaseState, rule: UpdateRule, batches: list[Batch], meta_batch: Batch, cfg: SGDConfig, task: str) -> tuple[torch.Tensor, BaseState]:
+    """(L_T(theta_S), theta_S detached) after S = len(batches) differentiable steps from ``start``.
+
+    The meta-loss is differentiable in the rule; the detached end state is where a
+    trajectory-following offline phase continues from.
+    """
     state = BaseState(start.params, start.buffers, dict(start.momentum))
     for batch in batches:
         params, momentum, _ = base_step(model, state, rule, batch, cfg, differentiable=True)
         state = BaseState(params, state.buffers, momentum)
-    return meta_objective(model, state.params, state.buffers, meta_batch, task)
+    meta_loss = meta_objective(model, state.params, state.buffers, meta_batch, task)
+    return meta_loss, BaseState(detached(state.params), state.buffers, detached(state.momentum))
 
 
 def learn_offline(
@@ -43,11 +57,26 @@ def learn_offline(
     """Run Algorithm 1/3 in place on ``rule``; returns the meta-loss of every meta step."""
     optimizer = torch.optim.Adam(rule.meta_parameters(), lr=cfg.meta_lr)
     history: list[float] = []
+    state: BaseState | None = None
     for i in range(cfg.steps):
+        if state is None or (cfg.reset_interval > 0 and i % cfg.reset_interval == 0):
+            state = fresh_state(i)
         batches = [next_train() for _ in range(cfg.inner_steps)]
-        meta_loss = unrolled_meta_loss(model, fresh_state(i), rule, batches, next_meta(), sgd, task)
+        meta_loss, state = unrolled_meta_loss(model, state, rule, batches, next_meta(), sgd, task)
         apply_meta_gradient(rule, optimizer, meta_loss)
         history.append(float(meta_loss.detach()))
         if progress:
             progress.update(i + 1, meta_loss=history[-1])
     return history
+
+
+def meta_loss_rose(history: list[float]) -> bool:
+    """Did the offline phase end with a higher meta-loss than it started with?
+
+    Single meta-losses are noisy (one batch each), so the first and the last tenth of
+    the run (at least one step each) are compared by their means.
+    """
+    if len(history) < 2:
+        return False
+    window = max(1, len(history) // 10)
+    return sum(history[-window:]) / window > sum(history[:window]) / window

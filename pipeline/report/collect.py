@@ -28,6 +28,11 @@ class Cell:
         return [r["seed"] for r in self.records if r["status"] != "finished"]
 
     @property
+    def absurd_seeds(self) -> list[int]:
+        """Finished seeds no better than the trivial predictor (chance / training mean); still averaged."""
+        return [r["seed"] for r in self.finished if r.get("absurd")]
+
+    @property
     def tuned(self) -> dict[str, float] | None:
         """The Optuna values the runs used (the same for every seed), or None."""
         return next((r["tuned"] for r in self.records if r.get("tuned")), None)
@@ -35,6 +40,8 @@ class Cell:
     def summary(self) -> dict[str, Any]:
         errors = np.array([r["test_error"] for r in self.finished], dtype=float)
         extra: dict[str, Any] = {"tuned": self.tuned} if self.tuned else {}
+        if self.absurd_seeds:
+            extra["absurd_seeds"] = self.absurd_seeds
         if len(errors) == 0:
             return {"test_error_mean": None, "test_error_std": None, "n_seeds": 0, **extra}
         return {"test_error_mean": float(errors.mean()), "test_error_std": float(errors.std()), "n_seeds": len(errors), **extra}

@@ -6,7 +6,7 @@ from typing import Any
 
 from pipeline.config import Params
 from pipeline.report.collect import Cell
-from pipeline.report.paper import TABLE1
+from pipeline.report.paper import PAPER_DATASET, TABLE1
 
 PAPER_METHODS = ("baseline", "ml3", "adalfl")
 
@@ -25,6 +25,8 @@ def _cell_text(cell: Cell, n_seeds: int, best: bool) -> str:
     if cell.diverged_seeds:
         seeds = ", ".join(str(s) for s in cell.diverged_seeds)
         text += f" ({summary['n_seeds']}/{n_seeds} finished; diverged: seed {seeds})"
+    if cell.absurd_seeds:
+        text += f" ⚠ no better than trivial: seed {', '.join(str(s) for s in cell.absurd_seeds)}"
     return text + (" †" if cell.tuned else "")
 
 
@@ -50,7 +52,9 @@ def results_markdown(params: Params, cells: dict[str, dict[str, Cell]]) -> str:
         f"Final test error: mean ± std (population std) over seeds {list(params.seeds)}; "
         "mean squared error on [0, 1]-scaled targets for regression, error rate for classification. "
         "Best mean per row in bold. The paper's columns are its Table 1 (10 seeds, full budgets); "
-        "pairs that are not in the paper (Digits stands in for MNIST offline) have none.",
+        "MNIST-5k rows show the paper's full-MNIST numbers (60k training images there, 3,600 here); "
+        "pairs that are not in the paper (Digits stands in for MNIST offline) have none. "
+        "⚠ marks finished seeds no better than a trivial predictor (the training mean / majority class).",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
@@ -61,7 +65,7 @@ def results_markdown(params: Params, cells: dict[str, dict[str, Cell]]) -> str:
         finite = [v for v in means.values() if v is not None]
         best = min(finite) if finite else None
         texts = [_cell_text(row[m], len(params.seeds), means[m] is not None and means[m] == best) for m in methods]
-        paper = TABLE1.get((cfg.dataset, cfg.model), {})
+        paper = TABLE1.get((PAPER_DATASET.get(cfg.dataset, cfg.dataset), cfg.model), {})
         paper_texts = [f"{paper[m][0]:.4f} ± {paper[m][1]:.4f}" if m in paper else "–" for m in paper_cols]
         lines.append("| " + " | ".join([cfg.dataset, cfg.model, *texts, *paper_texts]) + " |")
     lines += ["", "Budgets: " + "; ".join(f"{p} {params.pairs[p].steps} steps" for p in cells), ""]

@@ -59,7 +59,7 @@ def _seed_error(trial: optuna.Trial, data: LoadedData, tuned: MethodSetup, metho
         if trial.should_prune():
             raise optuna.TrialPruned(f"validation error {error:.4f} at step {step} (seed {seed})")
 
-    rule = starting_rule(data, tuned.pair, method, seed, device, None, tuned.offline, progress=False)
+    rule = starting_rule(data, tuned.pair, method, seed, device, None, tuned.offline, progress=False, representation=tuned.representation)
     result = train(data, tuned.pair, tuned.method, rule, seed, device, progress=False, on_record=report)
     if result.status != "finished":
         trial.set_user_attr("status", f"diverged at step {result.diverged_at} (seed {seed})")

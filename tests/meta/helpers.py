@@ -7,6 +7,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from pipeline.config import RepresentationConfig
 from pipeline.learned.rules import UpdateRule, build_rule
 from pipeline.meta.step import BaseState
 from pipeline.models.small import MLP
@@ -25,8 +26,9 @@ def tiny_problem(task: str, seed: int = 0, n: int = 16, d: int = 3, c: int = 3):
     return model, (x, y), (xv, yv), BaseState.from_module(model)
 
 
-def double_rule(method: str, task: str, base_lr: float = 0.1, seed: int = 0) -> UpdateRule:
-    rule = build_rule(method, task, base_lr, seed)
+def double_rule(method: str, task: str, base_lr: float = 0.1, seed: int = 0,
+                representation: RepresentationConfig = RepresentationConfig()) -> UpdateRule:
+    rule = build_rule(method, task, base_lr, seed, representation)
     rule.loss.double()
     if rule.learned_lr is not None:
         rule.learned_lr.double()

@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from pipeline.config import RepresentationConfig
 from pipeline.meta.forward import forward_meta_step, phi_coefficient
 from pipeline.meta.online import online_step
 from pipeline.meta.step import BaseState
@@ -64,6 +65,18 @@ def test_forward_mode_equals_unrolled_meta_gradient(traced, batchnorm, cfg, mome
         torch.testing.assert_close(state_b.params[name], state_a.params[name], rtol=0, atol=1e-14)
     for name in state_a.buffers:  # running statistics updated once, identically
         torch.testing.assert_close(state_b.buffers[name], state_a.buffers[name], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("form", ["direct", "log"])
+def test_forward_mode_learning_rate_gradient_in_either_form(form):
+    """dL/dalpha (direct) and dL/dlog(alpha) = alpha dL/dalpha (log) both equal the unrolled ones."""
+    model, batch, meta_batch, state = problem("regression", False, True)
+    rep = RepresentationConfig(lr_form=form)
+    rule_a, rule_b = double_rule("meta_lr", "regression", representation=rep), double_rule("meta_lr", "regression", representation=rep)
+    unrolled, _ = captured_meta_gradient(online_step, model, copy_state(state), rule_a, batch, meta_batch, NESTEROV, "regression")
+    forward, _ = captured_meta_gradient(forward_meta_step, model, copy_state(state), rule_b, batch, meta_batch, NESTEROV, "regression")
+    torch.testing.assert_close(forward[0], unrolled[0], rtol=1e-10, atol=1e-12)
+    assert float(unrolled[0].abs()) > 1e-6
 
 
 def test_phi_coefficient_matches_torch_sgd_semantics():

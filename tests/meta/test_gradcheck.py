@@ -27,7 +27,7 @@ def offline_objective(method, task, inner_steps, cfg):
     rule = double_rule(method, task)
     gen = torch.Generator().manual_seed(9)
     batches = [batch] + [(batch[0] + 0.1 * torch.randn(batch[0].shape, generator=gen, dtype=torch.float64), batch[1]) for _ in range(inner_steps - 1)]
-    objective = lambda: unrolled_meta_loss(model, copy_state(state), rule, batches, meta_batch, cfg, task)  # noqa: E731
+    objective = lambda: unrolled_meta_loss(model, copy_state(state), rule, batches, meta_batch, cfg, task)[0]  # noqa: E731
     return objective, rule
 
 

@@ -1,0 +1,129 @@
+"""Diagnose a learned loss on one pair: the offline phase, the loss's slope, and the runs it feeds.
+
+    python -m pipeline.diagnose --params profiles/reproduce.yaml --pair diabetes_mlp --seeds 0 1 \
+        --set offline.smooth_nn.reset_interval=0 --out studies/diabetes_trajectory.json
+
+For every seed it runs the pair's offline phase (``--init``, default ``smooth_nn``:
+Algorithm 1) as the params file configures it, prints the meta-loss at its start and end,
+the slope dl/dy_hat of a learned loss at a grid of residuals (regression) or
+probabilities (classification) or the learned learning rate, and then trains the given
+methods (default baseline, ML3 and AdaLFL) from the same initial weights and prints their
+test errors. ``--set key.path=value`` overrides any params entry, so one params
+file serves a whole ablation (docs/reproduction.md lists the commands and their numbers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+
+from pipeline.config import Params, parse_params
+from pipeline.data.loading import LoadedData, load_prepared
+from pipeline.data.prepare import output_dir
+from pipeline.evaluation import split_error
+from pipeline.learned.outputwise import OutputwiseLoss
+from pipeline.methods import METHODS
+from pipeline.phases import fresh_rule, offline_phase
+from pipeline.train import train
+
+RESIDUALS = (-1.0, -0.5, -0.1, 0.1, 0.5, 1.0)
+PROBABILITIES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def loss_slopes(loss: OutputwiseLoss, task: str, y_mid: float) -> dict[str, float]:
+    """dl/dy_hat at fixed points: residuals around ``y_mid`` (regression), probabilities for y=0 and y=1."""
+    param = next(loss.parameters())
+    if task == "classification":
+        points = [(float(t), p) for t in (0, 1) for p in PROBABILITIES]
+        names = [f"y={t:g},p={p:g}" for t, p in points]
+    else:
+        points = [(y_mid, y_mid + r) for r in RESIDUALS]
+        names = [f"r={r:+g}" for r in RESIDUALS]
+    y = torch.tensor([t for t, _ in points], dtype=param.dtype, device=param.device)
+    y_hat = torch.tensor([p for _, p in points], dtype=param.dtype, device=param.device, requires_grad=True)
+    (slope,) = torch.autograd.grad(loss.pointwise(y, y_hat).sum(), y_hat)
+    return dict(zip(names, slope.tolist()))
+
+
+def override(raw: dict[str, Any], assignment: str) -> None:
+    """Apply ``a.b.c=value`` (value parsed as YAML) to the raw params mapping."""
+    key, _, value = assignment.partition("=")
+    *parents, leaf = key.split(".")
+    node = raw
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = yaml.safe_load(value)
+
+
+def diagnose_seed(params: Params, data: LoadedData, pair_name: str, seed: int, methods: list[str],
+                  on_progress: Any = None, init: str = "smooth_nn") -> dict[str, Any]:
+    pair, device = params.pairs[pair_name], torch.device("cpu")
+    started = time.monotonic()
+    rule, history = offline_phase(data, pair, init, params.offline[init], seed, device, progress=False, representation=params.representation)
+    y_mid = float(data.splits["train"].y.float().mean()) if data.task == "regression" else 0.0
+    row: dict[str, Any] = {"seed": seed, "init": init, "offline_meta_loss": [history[0], history[-1]] if history else None,
+                           "offline_s": time.monotonic() - started, "learning_rate": rule.current_lr()}
+    if isinstance(rule.loss, OutputwiseLoss):
+        row["slopes"] = loss_slopes(rule.loss, data.task, y_mid)
+    if on_progress:
+        on_progress(row)
+    init_state = {k: v.clone() for k, v in rule.meta_module().state_dict().items()}
+    test = data.splits["test"]
+    for method in methods:
+        method_rule = fresh_rule(data, pair, method, seed, device, params.representation)
+        needs = METHODS[method].init
+        if needs not in ("handcrafted", init):
+            raise SystemExit(f"--methods: {method} starts from the {needs} offline phase, not --init {init}")
+        if needs == init:
+            method_rule.meta_module().load_state_dict(init_state)
+        result = train(data, pair, params.methods[method], method_rule, seed, device, progress=False)
+        row.setdefault("final_learning_rate", {})[method] = method_rule.current_lr()
+        error = split_error(train_model(data, pair, seed), result.state.params, result.state.buffers, test.x, test.y, data.task) if result.status == "finished" else None
+        row[method] = {"status": result.status, "diverged_at": result.diverged_at, "test_error": error, "wall_s": result.wall_time_s}
+        if on_progress:
+            on_progress(row)
+    return row
+
+
+def train_model(data: LoadedData, pair: Any, seed: int) -> torch.nn.Module:
+    from pipeline.train import initial_model
+
+    return initial_model(data, pair, seed, torch.device("cpu"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--pair", required=True)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--methods", nargs="+", default=["baseline", "ml3", "adalfl"],
+                        help="methods trained after the offline phase (they must use --init's output, or none)")
+    parser.add_argument("--init", default="smooth_nn", help="the offline phase to run (smooth_nn, relu_nn, taylor_*, learning_rate)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--out", type=Path, help="write the rows as JSON here")
+    args = parser.parse_args()
+    raw = yaml.safe_load(Path(args.params).read_text())
+    for assignment in args.overrides:
+        override(raw, assignment)
+    params = parse_params(raw)
+    data = load_prepared(output_dir(params.data.prepared_dir, params.pairs[args.pair].dataset))
+    rows: list[dict[str, Any]] = []
+
+    def save(row: dict[str, Any]) -> None:  # after every phase, so a killed sweep keeps what it measured
+        print(json.dumps(row), flush=True)
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps({"params": args.params, "set": args.overrides, "pair": args.pair, "rows": rows + [row]}, indent=1) + "\n")
+
+    for seed in args.seeds:
+        rows.append(diagnose_seed(params, data, args.pair, seed, args.methods, save, args.init))
+
+
+if __name__ == "__main__":
+    main()
