@@ -98,7 +98,7 @@ class OfflineConfig:
     meta_lr: float = 1e-3
     meta_split: MetaSplit = "valid"
     meta_batch_size: int | None = None  # defaults to the pair's batch size
-    reset_interval: int = 1  # fresh theta every k meta steps; 1: Algorithm 1 literally, 0: never (see docs/reproduction.md)
+    reset_interval: int = 0  # fresh theta every k meta steps; 0: never (one trajectory), 1: Algorithm 1 literally (docs/reproduction.md)
 
     def __post_init__(self) -> None:
         _non_negative("steps", self.steps)

@@ -30,7 +30,7 @@ from pipeline.evaluation import split_error
 from pipeline.learned.outputwise import OutputwiseLoss
 from pipeline.methods import METHODS
 from pipeline.phases import fresh_rule, offline_phase
-from pipeline.train import train
+from pipeline.train import initial_model, train
 
 RESIDUALS = (-1.0, -0.5, -0.1, 0.1, 0.5, 1.0)
 PROBABILITIES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -84,17 +84,12 @@ def diagnose_seed(params: Params, data: LoadedData, pair_name: str, seed: int, m
             method_rule.meta_module().load_state_dict(init_state)
         result = train(data, pair, params.methods[method], method_rule, seed, device, progress=False)
         row.setdefault("final_learning_rate", {})[method] = method_rule.current_lr()
-        error = split_error(train_model(data, pair, seed), result.state.params, result.state.buffers, test.x, test.y, data.task) if result.status == "finished" else None
+        model = initial_model(data, pair, seed, device)  # the architecture to evaluate the trained weights in
+        error = split_error(model, result.state.params, result.state.buffers, test.x, test.y, data.task) if result.status == "finished" else None
         row[method] = {"status": result.status, "diverged_at": result.diverged_at, "test_error": error, "wall_s": result.wall_time_s}
         if on_progress:
             on_progress(row)
     return row
-
-
-def train_model(data: LoadedData, pair: Any, seed: int) -> torch.nn.Module:
-    from pipeline.train import initial_model
-
-    return initial_model(data, pair, seed, torch.device("cpu"))
 
 
 def main() -> None:

@@ -38,7 +38,8 @@ def one_step_validation_loss(data, pair, rule, n_inits: int = 10) -> float:
 def test_offline_phase_lowers_one_step_validation_loss(digits_data):
     pair = digits_pair()
     before = one_step_validation_loss(digits_data, pair, fresh_rule(digits_data, pair, "ml3", 0, CPU))
-    rule, history = offline_phase(digits_data, pair, "smooth_nn", OfflineConfig(steps=100, meta_lr=1e-2), 0, CPU, progress=False)
+    literal = OfflineConfig(steps=100, meta_lr=1e-2, reset_interval=1)  # Algorithm 1 read literally: fresh inits only
+    rule, history = offline_phase(digits_data, pair, "smooth_nn", literal, 0, CPU, progress=False)
     after = one_step_validation_loss(digits_data, pair, rule)
     assert len(history) == 100 and all(math.isfinite(v) for v in history)
     assert after < before - 0.05, (before, after)
