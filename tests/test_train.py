@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
-from pipeline.config import MethodConfig, OfflineConfig, OnlineConfig, OptimConfig, PairConfig
+from pipeline.config import MethodConfig, OfflineConfig, OnlineConfig, OptimConfig, PairConfig, RepresentationConfig
 from pipeline.meta.offline import unrolled_meta_loss
 from pipeline.meta.online import online_step, plain_step
 from pipeline.meta.step import BaseState
@@ -85,15 +86,20 @@ def test_meta_step_leaves_running_statistics_as_a_plain_step_does(digits_data):
     assert int(meta_after.buffers["1.num_batches_tracked"]) == 1
 
 
-def test_meta_lr_adapts_the_learning_rate_online(diabetes_data):
+@pytest.mark.parametrize("form", ["direct", "log"])
+def test_meta_lr_adapts_the_learning_rate_online(diabetes_data, form):
+    """Both forms move alpha offline and online; only the log form is kept positive by construction."""
     pair = PairConfig(dataset="diabetes", model="mlp", optim=OptimConfig(lr=0.001), steps=40, eval_interval=10)
-    method = MethodConfig(online=OnlineConfig(meta_lr=1e-2))
-    rule, history = offline_phase(diabetes_data, pair, "learning_rate", OfflineConfig(steps=10, meta_lr=1e-2), 0, CPU, progress=False)
+    method = MethodConfig(online=OnlineConfig(meta_lr=1e-3 if form == "direct" else 1e-2))
+    rule, history = offline_phase(diabetes_data, pair, "learning_rate", OfflineConfig(steps=10, meta_lr=1e-2), 0, CPU,
+                                  progress=False, representation=RepresentationConfig(lr_form=form))
     lr_after_offline = rule.current_lr()
     assert lr_after_offline != 0.001 and len(history) == 10
     result = train(diabetes_data, pair, method, rule, 0, CPU, progress=False)
     lrs = [row["lr"] for row in result.history]
-    assert lrs[0] == lr_after_offline and lrs[-1] != lrs[0] and all(lr > 0 for lr in lrs)
+    assert result.status == "finished" and lrs[0] == lr_after_offline and lrs[-1] != lrs[0]
+    if form == "log":
+        assert all(lr > 0 for lr in lrs)
 
 
 def test_diverging_run_stops_with_its_step(diabetes_data):

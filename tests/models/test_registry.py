@@ -14,7 +14,7 @@ from pipeline.models import MODELS, build_model, check_pairing, count_parameters
 # The input each data set gives a model (features, or C x H x W) and its outputs.
 DATA_SHAPES = {
     "diabetes": ((10,), 1), "crime": ((100,), 1), "california": ((8,), 1),
-    "digits": ((1, 8, 8), 10), "mnist": ((1, 28, 28), 10),
+    "digits": ((1, 8, 8), 10), "mnist": ((1, 28, 28), 10), "mnist5k": ((1, 28, 28), 10),
     "cifar10": ((3, 32, 32), 10), "cifar100": ((3, 32, 32), 100), "svhn": ((3, 32, 32), 10),
 }
 PAIRS = [(d, m) for d in DATASETS for m in MODELS if check_pairing(d, m) is None]
