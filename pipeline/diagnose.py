@@ -18,7 +18,7 @@ import argparse
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 import yaml
@@ -26,6 +26,7 @@ import yaml
 from pipeline.config import Params, parse_params
 from pipeline.data.loading import LoadedData, load_prepared
 from pipeline.data.prepare import output_dir
+from pipeline.derive import resolve_device
 from pipeline.evaluation import split_error
 from pipeline.learned.outputwise import OutputwiseLoss
 from pipeline.methods import METHODS
@@ -53,7 +54,9 @@ def loss_slopes(loss: OutputwiseLoss, task: str, y_mid: float) -> dict[str, floa
 
 def override(raw: dict[str, Any], assignment: str) -> None:
     """Apply ``a.b.c=value`` (value parsed as YAML) to the raw params mapping."""
-    key, _, value = assignment.partition("=")
+    key, equals, value = assignment.partition("=")
+    if not equals or not key:
+        raise SystemExit(f"--set {assignment!r}: expected KEY.PATH=VALUE")
     *parents, leaf = key.split(".")
     node = raw
     for part in parents:
@@ -61,9 +64,17 @@ def override(raw: dict[str, Any], assignment: str) -> None:
     node[leaf] = yaml.safe_load(value)
 
 
+def check_methods(methods: list[str], init: str) -> None:
+    """Every method must start from ``init``'s output or from no offline phase (checked before any work)."""
+    for method in methods:
+        needs = METHODS[method].init
+        if needs not in ("handcrafted", init):
+            raise SystemExit(f"--methods: {method} starts from the {needs} offline phase, not --init {init}")
+
+
 def diagnose_seed(params: Params, data: LoadedData, pair_name: str, seed: int, methods: list[str],
-                  on_progress: Any = None, init: str = "smooth_nn") -> dict[str, Any]:
-    pair, device = params.pairs[pair_name], torch.device("cpu")
+                  on_progress: Callable[[dict[str, Any]], None] | None = None, init: str = "smooth_nn") -> dict[str, Any]:
+    pair, device = params.pairs[pair_name], resolve_device(params.device)
     started = time.monotonic()
     rule, history = offline_phase(data, pair, init, params.offline[init], seed, device, progress=False, representation=params.representation)
     y_mid = float(data.splits["train"].y.float().mean()) if data.task == "regression" else 0.0
@@ -77,10 +88,7 @@ def diagnose_seed(params: Params, data: LoadedData, pair_name: str, seed: int, m
     test = data.splits["test"]
     for method in methods:
         method_rule = fresh_rule(data, pair, method, seed, device, params.representation)
-        needs = METHODS[method].init
-        if needs not in ("handcrafted", init):
-            raise SystemExit(f"--methods: {method} starts from the {needs} offline phase, not --init {init}")
-        if needs == init:
+        if METHODS[method].init == init:
             method_rule.meta_module().load_state_dict(init_state)
         result = train(data, pair, params.methods[method], method_rule, seed, device, progress=False)
         row.setdefault("final_learning_rate", {})[method] = method_rule.current_lr()
@@ -103,6 +111,7 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--out", type=Path, help="write the rows as JSON here")
     args = parser.parse_args()
+    check_methods(args.methods, args.init)
     raw = yaml.safe_load(Path(args.params).read_text())
     for assignment in args.overrides:
         override(raw, assignment)

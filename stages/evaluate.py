@@ -18,7 +18,8 @@ from pipeline.models.registry import build_model
 from stages.common import pair_and_data_dir, run_stage, seeds_of, stage_parser
 
 
-def evaluate_seed(data: LoadedData, model_name: str, pair: str, method: str, seed: int) -> dict[str, Any]:
+def evaluate_seed(data: LoadedData, model_name: str, pair: str, method: str, seed: int, trivial: float) -> dict[str, Any]:
+    """One run's test and validation error, and whether it beats ``trivial`` (the input-blind predictor's test error)."""
     params, buffers, result = load_run_model(run_dir(pair, method, seed))
     model = build_model(model_name, tuple(data.meta["input_shape"]), int(data.meta["n_outputs"]), seed)
     record = {"pair": pair, "method": method, "seed": seed, "task": data.task, "status": result["status"],
@@ -28,7 +29,7 @@ def evaluate_seed(data: LoadedData, model_name: str, pair: str, method: str, see
         for split in ("test", "valid"):
             part = data.splits[split]
             record[f"{split}_error"] = split_error(model, params, buffers, part.x, part.y, data.task)
-    record["trivial_error"] = trivial_error(data.task, data.splits["train"].y, data.splits["test"].y)
+    record["trivial_error"] = trivial
     # "absurd": finished, but no better than ignoring the input (chance / the training mean)
     record["absurd"] = record["test_error"] is not None and record["test_error"] >= record["trivial_error"]
     return record
@@ -38,7 +39,8 @@ def main(args: argparse.Namespace, params: Params) -> None:
     pair, data_dir = pair_and_data_dir(params, args.pair)
     data = load_prepared(data_dir)
     methods = args.method or list(params.run.methods)
-    results = {m: [evaluate_seed(data, pair.model, args.pair, m, s) for s in seeds_of(args, params)] for m in methods}
+    trivial = trivial_error(data.task, data.splits["train"].y, data.splits["test"].y)  # the same for every run of the pair
+    results = {m: [evaluate_seed(data, pair.model, args.pair, m, s, trivial) for s in seeds_of(args, params)] for m in methods}
     save_eval(eval_file(args.pair), {"pair": args.pair, "methods": results})
     for method, records in results.items():
         errors = ", ".join(f"{r['test_error']:.4f}" if r["test_error"] is not None else r["status"] for r in records)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pipeline.diagnose import RESIDUALS, loss_slopes, override
+from pipeline.diagnose import RESIDUALS, check_methods, loss_slopes, override
 from pipeline.learned.taylor import TaylorLoss
 
 
@@ -31,3 +31,11 @@ def test_override_sets_nested_keys_with_yaml_values():
     override(raw, "offline.smooth_nn.meta_lr=1e-3")
     assert raw == {"offline": {"smooth_nn": {"steps": 5, "reset_interval": 0, "meta_lr": "1e-3"}},
                    "representation": {"loss_bias": False}}
+    with pytest.raises(SystemExit, match="KEY.PATH=VALUE"):
+        override(raw, "offline.smooth_nn.steps")
+
+
+def test_methods_must_start_from_the_diagnosed_offline_phase():
+    check_methods(["baseline", "ml3", "adalfl"], "smooth_nn")
+    with pytest.raises(SystemExit, match="meta_lr starts from the learning_rate offline phase"):
+        check_methods(["meta_lr"], "smooth_nn")

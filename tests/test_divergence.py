@@ -10,6 +10,7 @@ import torch
 from pipeline.artifacts import eval_file, run_dir, save_eval, save_run
 from pipeline.config import MethodConfig, OnlineConfig, OptimConfig, PairConfig, parse_params
 from pipeline.meta.step import BaseState
+from pipeline.evaluation import trivial_error
 from pipeline.phases import fresh_rule
 from pipeline.report.collect import collect
 from pipeline.report.tables import metrics, results_markdown
@@ -34,7 +35,8 @@ def test_diverged_seed_is_reported_not_averaged(diabetes_data, tmp_path, monkeyp
         result = train(diabetes_data, pair, MethodConfig(), rule, seed, CPU, progress=False)
         assert result.status == ("diverged" if lr > 1 else "finished")
         save_run(run_dir("diabetes_mlp", "baseline", seed), result, rule, {"seed": seed})
-    records = [evaluate_seed(diabetes_data, "mlp", "diabetes_mlp", "baseline", seed) for seed in (0, 1)]
+    trivial = trivial_error("regression", diabetes_data.splits["train"].y, diabetes_data.splits["test"].y)
+    records = [evaluate_seed(diabetes_data, "mlp", "diabetes_mlp", "baseline", seed, trivial) for seed in (0, 1)]
     diverged, finished = records
     assert diverged["status"] == "diverged" and 1 <= diverged["diverged_at"] < 60 and diverged["test_error"] is None
     assert finished["status"] == "finished" and 0 < finished["test_error"] < 1
