@@ -27,5 +27,7 @@ test-slow: setup
 test-all: setup
 	$(PY) -m pytest -q
 
+# Removes the DVC stages' cached outputs only (never a git-tracked file: the .gitignore files
+# DVC writes and the report under reports/ stay); `dvc repro` then restores them from the cache.
 clean:
-	rm -rf data/prepared data/init_loss data/runs reports/*.json
+	rm -rf data/prepared/*/ data/init/*/*/ data/runs/*/*/ data/eval/*.json data/params_checked.txt reports/tuning/*/*/

@@ -237,14 +237,23 @@ class Params:
         for i, name in enumerate(self.datasets):
             if name not in DATASETS:
                 raise ConfigError(f"datasets[{i}]: unknown data set {name!r} (known: {', '.join(DATASETS)})")
-        if len(set(self.seeds)) != len(self.seeds):
-            raise ConfigError(f"seeds: seeds must be distinct, got {list(self.seeds)}")
+        _check_seeds(self.seeds)
         for name, method in self.methods.items():
             _check_method(name, method)
         for name in self.offline:
             if name not in INITS or name == "handcrafted":
                 raise ConfigError(f"{key_path('offline', name)}: unknown offline phase (known: {', '.join(INITS[1:])})")
         _check_run(self)
+
+
+def _check_seeds(seeds: tuple[int, ...]) -> None:
+    if not seeds:
+        raise ConfigError("seeds: expected at least one seed, got []")
+    for i, seed in enumerate(seeds):
+        if seed < 0:
+            raise ConfigError(f"seeds[{i}]: expected an integer >= 0, got {seed}")
+    if len(set(seeds)) != len(seeds):
+        raise ConfigError(f"seeds: seeds must be distinct, got {list(seeds)}")
 
 
 def _check_method(name: str, method: MethodConfig) -> None:
@@ -271,15 +280,23 @@ def _check_run(params: "Params") -> None:
     run = params.run
     for key, names, defined in (("pairs", run.pairs, params.pairs), ("methods", run.methods, params.methods)):
         for i, name in enumerate(names):
+            if key == "methods" and name not in METHODS:
+                raise ConfigError(f"run.methods[{i}]: unknown method {name!r} (known: {', '.join(METHODS)})")
             if name not in defined:
                 raise ConfigError(f"run.{key}[{i}]: {name!r} is not defined under {key}: (defined: {', '.join(defined) or 'none'})")
         if len(set(names)) != len(names):
             raise ConfigError(f"run.{key}: entries must be distinct, got {list(names)}")
+    for i, name in enumerate(run.pairs):
+        dataset = params.pairs[name].dataset
+        if dataset not in params.datasets:
+            raise ConfigError(f"run.pairs[{i}]: pair {name!r} uses data set {dataset!r}, which is not in datasets: "
+                              f"add it there ({', '.join(params.datasets) or 'none'}) so that the prepare stage writes it")
     if not run.methods:
         return
     needed = needed_inits(run.methods)
     if list(run.inits) != needed:
-        raise ConfigError(f"run.inits: the methods {list(run.methods)} need exactly {needed}, got {list(run.inits)}")
+        raise ConfigError(f"run.inits: the methods {list(run.methods)} need exactly {needed}, got {list(run.inits)}; "
+                          f"set run.inits: [{', '.join(needed)}]")
     for init in needed:
         if init != "handcrafted" and init not in params.offline:
             raise ConfigError(f"offline.{init}: missing required key (run.inits needs it)")
@@ -302,3 +319,11 @@ def load_params(path: str | Path = "params.yaml") -> Params:
         return parse_params(data)
     except ConfigError as error:
         raise ConfigError(f"{path}: {error}") from None
+
+
+if __name__ == "__main__":  # python -m pipeline.config check [--params FILE]
+    import sys
+
+    from pipeline.configcheck import main
+
+    sys.exit(main())

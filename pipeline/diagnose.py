@@ -52,6 +52,31 @@ def loss_slopes(loss: OutputwiseLoss, task: str, y_mid: float) -> dict[str, floa
     return dict(zip(names, slope.tolist()))
 
 
+def true_logit_gradients(loss: OutputwiseLoss, n_classes: int) -> dict[str, float]:
+    """dM/dz_true for one example whose true class has probability p (classification).
+
+    The sign of dl/dp for one class alone says little: through the softmax, adding c*p to l
+    changes no gradient, so only how the classes' slopes compare moves the logits. What
+    matters is whether gradient descent raises the true class's logit, i.e. dM/dz_true < 0.
+    Two states per p: the rest spread evenly ("even"), or 90% of the rest on one wrong
+    class ("rival", a confidently confused example).
+    """
+    param = next(loss.parameters())
+    rows = []
+    for p in PROBABILITIES:
+        for name, rival_share in (("even", None), ("rival", 0.9)):
+            probs = torch.full((n_classes,), (1 - p) / (n_classes - 1), dtype=param.dtype)
+            if rival_share is not None:
+                probs[1:] = (1 - p) * (1 - rival_share) / (n_classes - 2)
+                probs[1] = (1 - p) * rival_share
+            probs[0] = p
+            rows.append((f"{name},p={p:g}", probs))
+    logits = torch.stack([probs.log() for _, probs in rows]).to(param.device).requires_grad_(True)
+    target = torch.zeros(len(rows), dtype=torch.long, device=param.device)
+    (grad,) = torch.autograd.grad(loss(logits, target) * len(rows), logits)  # per example, not the batch mean
+    return {name: float(g) for (name, _), g in zip(rows, grad[:, 0])}
+
+
 def override(raw: dict[str, Any], assignment: str) -> None:
     """Apply ``a.b.c=value`` (value parsed as YAML) to the raw params mapping."""
     key, equals, value = assignment.partition("=")
@@ -82,6 +107,8 @@ def diagnose_seed(params: Params, data: LoadedData, pair_name: str, seed: int, m
                            "offline_s": time.monotonic() - started, "learning_rate": rule.current_lr()}
     if isinstance(rule.loss, OutputwiseLoss):
         row["slopes"] = loss_slopes(rule.loss, data.task, y_mid)
+        if data.task == "classification":
+            row["true_logit_gradient"] = true_logit_gradients(rule.loss, int(data.meta["n_outputs"]))
     if on_progress:
         on_progress(row)
     init_state = {k: v.clone() for k, v in rule.meta_module().state_dict().items()}
@@ -94,7 +121,8 @@ def diagnose_seed(params: Params, data: LoadedData, pair_name: str, seed: int, m
         row.setdefault("final_learning_rate", {})[method] = method_rule.current_lr()
         model = initial_model(data, pair, seed, device)  # the architecture to evaluate the trained weights in
         error = split_error(model, result.state.params, result.state.buffers, test.x, test.y, data.task) if result.status == "finished" else None
-        row[method] = {"status": result.status, "diverged_at": result.diverged_at, "test_error": error, "wall_s": result.wall_time_s}
+        row[method] = {"status": result.status, "diverged_at": result.diverged_at, "test_error": error, "wall_s": result.wall_time_s,
+                       "valid_curve": [(r["step"], r["valid_error"]) for r in result.history]}
         if on_progress:
             on_progress(row)
     return row

@@ -48,3 +48,19 @@ def needed_inits(methods: list[str] | tuple[str, ...]) -> list[str]:
     """The offline phases a set of methods needs, in INITS order; a baseline-only run needs the no-op."""
     needed = {METHODS[m].init for m in methods if METHODS[m].init != "handcrafted"}
     return [i for i in INITS if i in needed] or ["handcrafted"]
+
+
+def describe() -> str:
+    """One line per method: name, offline phase, online phase, what it learns."""
+    lines = [f"{'method':<18}{'offline phase':<18}{'online':<8}description"]
+    for name, spec in METHODS.items():
+        lines.append(f"{name:<18}{spec.init:<18}{'yes' if spec.online else 'no':<8}{spec.description}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m pipeline.methods [--help]: list the methods params.yaml can name
+    import argparse
+
+    argparse.ArgumentParser(prog="python -m pipeline.methods", description="List the methods that run.methods can name, "
+                            "with the offline phase (run.inits) each needs.").parse_args()
+    print(describe())

@@ -8,12 +8,13 @@ from pathlib import Path
 
 from pipeline.config import Params
 from pipeline.report.build import build_report
+from pipeline.report.stamp import provenance
 from stages.common import run_stage, stage_parser
 
 
 def main(args: argparse.Namespace, params: Params) -> None:
-    build_report(params, Path(args.out))
-    print(f"report: wrote {args.out}/results.md, metrics.json, index.html, plots/")
+    build_report(params, Path(args.out), stamp=provenance(Path(args.params)))
+    print(f"report: wrote {args.out}/results.md, metrics.json, metrics_detail.json, index.html, plots/")
     print(Path(args.out, "results.md").read_text())
 
 

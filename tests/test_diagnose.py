@@ -5,8 +5,21 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pipeline.diagnose import RESIDUALS, check_methods, loss_slopes, override
+from pipeline.diagnose import PROBABILITIES, RESIDUALS, check_methods, loss_slopes, override, true_logit_gradients
+from pipeline.learned.outputwise import OutputwiseLoss
 from pipeline.learned.taylor import TaylorLoss
+
+
+class OutputwiseCrossEntropy(OutputwiseLoss):
+    """C * (-y log p) output-wise: the mean over the C outputs is cross-entropy, dCE/dz_true = p_true - 1."""
+
+    def __init__(self, n_classes: int) -> None:
+        super().__init__("classification")
+        self.n_classes = n_classes
+        self.scale = torch.nn.Parameter(torch.tensor(float(n_classes)))
+
+    def pointwise(self, y: torch.Tensor, y_hat: torch.Tensor) -> torch.Tensor:
+        return -self.scale * y * y_hat.log()
 
 
 def test_slopes_of_squared_error_are_twice_the_residual():
@@ -22,6 +35,26 @@ def test_classification_slopes_cover_both_targets():
     loss.set_squared_error()
     slopes = loss_slopes(loss, "classification", y_mid=0.0)
     assert slopes["y=0,p=0.25"] == pytest.approx(0.5) and slopes["y=1,p=0.25"] == pytest.approx(-1.5)
+
+
+def test_true_logit_gradient_of_cross_entropy_is_p_minus_one():
+    grads = true_logit_gradients(OutputwiseCrossEntropy(10), n_classes=10)
+    assert list(grads) == [f"{state},p={p:g}" for p in PROBABILITIES for state in ("even", "rival")]
+    for name, grad in grads.items():
+        p = float(name.split("p=")[1])
+        assert grad == pytest.approx(p - 1, abs=1e-5), name
+
+
+def test_true_logit_gradient_ignores_a_slope_shared_by_every_class():
+    """Adding c * p to l for every class changes no gradient through the softmax (the probabilities sum to 1)."""
+    base = TaylorLoss("classification", degree=2)
+    base.set_squared_error()
+    shifted = TaylorLoss("classification", degree=2)
+    shifted.set_squared_error()
+    with torch.no_grad():
+        shifted.weights[shifted.exponents.index((0, 1))] += 5.0  # + 5 * y_hat for y = 0 and y = 1 alike
+    assert loss_slopes(shifted, "classification", 0.0)["y=0,p=0.5"] == pytest.approx(6.0)  # was 1: the slope alone moves
+    assert true_logit_gradients(shifted, 10) == pytest.approx(true_logit_gradients(base, 10), abs=1e-5)
 
 
 def test_override_sets_nested_keys_with_yaml_values():

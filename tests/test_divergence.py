@@ -13,7 +13,7 @@ from pipeline.meta.step import BaseState
 from pipeline.evaluation import trivial_error
 from pipeline.phases import fresh_rule
 from pipeline.report.collect import collect
-from pipeline.report.tables import metrics, results_markdown
+from pipeline.report.tables import metrics, metrics_detail, results_markdown
 from pipeline.train import TrainingRun, _finite, train
 from stages.evaluate import evaluate_seed
 from tests.conftest import BASE_PARAMS
@@ -45,8 +45,11 @@ def test_diverged_seed_is_reported_not_averaged(diabetes_data, tmp_path, monkeyp
     raw.update(seeds=[0, 1], run={"pairs": ["diabetes_mlp"], "methods": ["baseline"], "inits": ["handcrafted"]})
     params = parse_params(raw)
     cells = collect(params)
-    summary = metrics(cells)["diabetes_mlp"]["baseline"]
-    assert summary == {"test_error_mean": finished["test_error"], "test_error_std": 0.0, "n_seeds": 1}
+    assert metrics(cells)["diabetes_mlp"]["baseline"] == finished["test_error"]
+    summary = metrics_detail(cells)["diabetes_mlp"]["baseline"]
+    assert summary == {"test_error_mean": finished["test_error"], "test_error_std": 0.0, "test_error_ci95": None, "n_seeds": 1,
+                       "offline_s": None, "train_s": summary["train_s"], "diverged_seeds": [0]}
+    assert summary["train_s"] > 0
     json.dumps(summary, allow_nan=False)  # metrics.json never holds a NaN
     table = results_markdown(params, cells)
     assert "(1/2 finished; diverged: seed 0)" in table and "nan" not in table.lower()

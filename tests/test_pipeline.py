@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 
 import pytest
 import yaml
 
-from tests.pipeline_repo import make_repo, run, shrunk_params
+from tests.pipeline_repo import env, make_repo, run, shrunk_params
 
 
 @pytest.fixture(scope="module")
@@ -23,18 +24,24 @@ def test_repro_writes_every_report_file(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     assert set(metrics) == {"digits_logistic"}
     assert set(metrics["digits_logistic"]) == set(params["run"]["methods"])
-    for summary in metrics["digits_logistic"].values():
-        assert set(summary) - {"absurd_seeds"} == {"test_error_mean", "test_error_std", "n_seeds"}
-        assert summary["n_seeds"] == 1 and 0 <= summary["test_error_mean"] <= 1
+    assert all(0 <= error <= 1 for error in metrics["digits_logistic"].values())  # dvc exp show leads with these
+    detail = json.loads((repo / "reports" / "metrics_detail.json").read_text())["digits_logistic"]
+    for method, summary in detail.items():
+        assert set(summary) - {"absurd_seeds"} == {"test_error_mean", "test_error_std", "test_error_ci95", "n_seeds", "offline_s", "train_s"}
+        assert summary["n_seeds"] == 1 and summary["test_error_mean"] == metrics["digits_logistic"][method]
+        assert summary["train_s"] > 0 and (summary["offline_s"] is None) == (method == "baseline")
     table = (repo / "reports" / "results.md").read_text()
     assert "| digits | logistic |" in table and "**" in table
     assert (repo / "reports" / "plots" / "digits_logistic_curves.png").stat().st_size > 1000
     assert (repo / "reports" / "plots" / "digits_logistic_adalfl_loss.png").stat().st_size > 1000
+    assert (repo / "reports" / "plots" / "digits_logistic_offline_meta_loss.png").stat().st_size > 1000
+    assert re.search(r"Generated from commit \w+(\+changes)? with params.yaml sha256:[0-9a-f]{12}\.", table)
+    assert "Wall time per seed in seconds" in table
     assert len(list((repo / "reports" / "curves").glob("*.csv"))) == len(params["run"]["methods"])
     for method in params["run"]["methods"]:  # the tuning branch ran as a no-op for every pair x method
         assert json.loads((repo / "reports/tuning/digits_logistic" / method / "result.json").read_text())["enabled"] is False
     page = (repo / "reports" / "index.html").read_text()
-    assert page.count("<img") == 2 and "<table>" in page and "http" not in page.split("<body>")[1]
+    assert page.count("<img") == 3 and "<table>" in page and "http" not in page.split("<body>")[1]
 
 
 def test_second_repro_does_nothing(repo):
@@ -62,17 +69,37 @@ def test_editing_one_method_block_changes_only_that_methods_stages(repo):
     finally:
         params_path.write_text(original)
     changed = set(json.loads(status))
+    # check re-validates the edited file (its output stays the same, so it re-runs nothing);
     # tune@ re-runs as a no-op (tuning is off); its output is unchanged, so only train@ does real work
-    assert changed == {"tune@digits_logistic-adalfl", "train@digits_logistic-adalfl"}, changed
+    assert changed == {"check", "tune@digits_logistic-adalfl", "train@digits_logistic-adalfl"}, changed
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda p: p.update(seed=[0, 1]), "seed: unknown key"),  # read by no stage: only the check stage sees it
+    (lambda p: p["run"]["methods"].append("adalfll"), "run.methods[7]: unknown method 'adalfll' (known: baseline"),
+])
+def test_bad_params_stop_repro_before_any_work(repo, edit, message):
+    params_path = repo / "params.yaml"
+    original = params_path.read_text()
+    params = yaml.safe_load(original)
+    edit(params)
+    params_path.write_text(yaml.safe_dump(params, sort_keys=False))
+    try:
+        done = subprocess.run(["dvc", "repro"], cwd=repo, env=env(), capture_output=True, text=True)
+    finally:
+        params_path.write_text(original)
+    assert done.returncode != 0
+    assert message in done.stdout + done.stderr, done.stdout + done.stderr
+    assert not set(re.findall(r"Running stage '([^']+)'", done.stdout)) - {"check"}
 
 
 def test_exp_run_with_set_param_reruns_only_that_method(repo):
     out = run(repo, "dvc", "exp", "run", "-S", "methods.meta_lr.online.meta_lr=1e-05", "-S", "methods.adalfl.online.meta_lr=2e-05")
     ran = set(re.findall(r"Running stage '([^']+)'", out))
-    assert ran == {"tune@digits_logistic-adalfl", "train@digits_logistic-adalfl", "evaluate@digits_logistic", "report"}, ran
+    assert ran == {"check", "tune@digits_logistic-adalfl", "train@digits_logistic-adalfl", "evaluate@digits_logistic", "report"}, ran
     shown = json.loads(run(repo, "dvc", "exp", "show", "--json"))
     text = json.dumps(shown)
-    assert "test_error_mean" in text and "2e-05" in text
+    assert "digits_logistic" in text and "2e-05" in text
 
 
 CHECK_SCRIPT = """<script>

@@ -4,29 +4,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.artifacts import EVAL_ROOT, RUNS_ROOT
+from pipeline.artifacts import EVAL_ROOT, INIT_ROOT, RUNS_ROOT
 from pipeline.config import Params
 from pipeline.data.registry import DATASETS
 from pipeline.io import atomic_path, write_json, write_text
 from pipeline.report import plots
-from pipeline.report.collect import collect, load_histories, load_snapshots, mean_curve
+from pipeline.methods import METHODS
+from pipeline.report.collect import Cell, collect, load_histories, load_offline_info, load_snapshots, mean_curve
 from pipeline.report.page import write_page
-from pipeline.report.tables import metrics, results_markdown
+from pipeline.report.tables import metrics, metrics_detail, results_markdown
 from pipeline.tuning.files import TUNING_ROOT, tuning_dir
 
 LOSS_PLOT_METHODS = ("adalfl",)  # the paper's Figure 1/4 shows AdaLFL's loss over training
 
 
 def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = EVAL_ROOT, runs_root: Path = RUNS_ROOT,
-                 tuning_root: Path = TUNING_ROOT) -> dict:
-    cells = collect(params, eval_root)
-    table = results_markdown(params, cells)
+                 tuning_root: Path = TUNING_ROOT, init_root: Path = INIT_ROOT, stamp: str = "") -> dict:
+    cells = collect(params, eval_root, init_root)
+    table = results_markdown(params, cells) + (f"\n{stamp}\n" if stamp else "")
     images: list[tuple[str, Path]] = []
     with atomic_path(out / "plots") as plot_dir, atomic_path(out / "curves") as curve_dir:
         plot_dir.mkdir()
         curve_dir.mkdir()
         for pair in params.run.pairs:
-            images += _pair_figures(params, pair, plot_dir, curve_dir, runs_root)
+            images += _pair_figures(params, pair, cells[pair], plot_dir, curve_dir, runs_root, init_root)
     images = [(caption, out / "plots" / path.name) for caption, path in images]
     for pair, row in cells.items():  # the Optuna study behind every tuned cell (marked † in the table)
         for method, cell in row.items():
@@ -36,26 +37,44 @@ def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = 
                 images.append((f"{pair}: {method} learning-rate study (Optuna; values used: {used})", study_plot))
     summary = metrics(cells)
     write_json(out / "metrics.json", summary)
+    write_json(out / "metrics_detail.json", metrics_detail(cells))
     write_text(out / "results.md", table)
     write_page(out / "index.html", table, images)
     return summary
 
 
-def _pair_figures(params: Params, pair: str, plot_dir: Path, curve_dir: Path, runs_root: Path) -> list[tuple[str, Path]]:
+def _pair_figures(params: Params, pair: str, cells: dict[str, Cell], plot_dir: Path, curve_dir: Path, runs_root: Path,
+                  init_root: Path) -> list[tuple[str, Path]]:
     task = DATASETS[params.pairs[pair].dataset].task
     metric = "error rate" if task == "classification" else "MSE"
     histories = {m: load_histories(pair, m, params.seeds, runs_root) for m in params.run.methods}
+    diverged = {m: set(cells[m].diverged_seeds) for m in params.run.methods}
     for method, runs in histories.items():
-        _write_curve_csv(curve_dir / f"{pair}__{method}.csv", runs)
+        _write_curve_csv(curve_dir / f"{pair}__{method}.csv", _finished_runs(runs, params.seeds, diverged[method]))
     figures = [(f"{pair}: learning curves", plot_dir / f"{pair}_curves.png")]
-    plots.learning_curves(figures[0][1], pair, histories, metric)
+    plots.learning_curves(figures[0][1], pair, histories, metric, params.seeds, diverged)
     for method in (m for m in LOSS_PLOT_METHODS if m in params.run.methods):
-        snapshots = load_snapshots(pair, method, params.seeds[0], runs_root)
-        if snapshots:
+        snapshots = {seed: load_snapshots(pair, method, seed, runs_root) for seed in params.seeds}
+        if any(snapshots.values()):
             path = plot_dir / f"{pair}_{method}_loss.png"
             plots.loss_evolution(path, pair, method, task, snapshots)
-            figures.append((f"{pair}: {method} learned loss over training (seed {params.seeds[0]})", path))
+            figures.append((f"{pair}: {method} learned loss over training, every seed (one row each)", path))
+    offline = {init: load_offline_info(pair, init, params.seeds, init_root) for init in _offline_phases(params)}
+    if any(offline.values()):
+        path = plot_dir / f"{pair}_offline_meta_loss.png"
+        plots.offline_meta_loss(path, pair, {init: [i["meta_loss"] for i in infos] for init, infos in offline.items() if infos})
+        figures.append((f"{pair}: offline phases' meta-loss (validation task loss after the step), every seed", path))
     return figures
+
+
+def _offline_phases(params: Params) -> list[str]:
+    return [i for i in params.run.inits if i != "handcrafted" and any(METHODS[m].init == i for m in params.run.methods)]
+
+
+def _finished_runs(runs: list, seeds: tuple[int, ...], diverged: set[int]) -> list:
+    """The curves of the seeds that finished (a diverged seed's errors would swamp the mean); all if none did."""
+    kept = [run for seed, run in zip(seeds, runs) if seed not in diverged]
+    return kept or runs
 
 
 def _write_curve_csv(path: Path, runs: list) -> None:

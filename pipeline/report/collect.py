@@ -9,8 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.artifacts import EVAL_ROOT, RUNS_ROOT, eval_file, run_dir
+from scipy import stats
+
+from pipeline.artifacts import EVAL_ROOT, INIT_ROOT, RUNS_ROOT, eval_file, init_dir, run_dir
 from pipeline.config import Params
+from pipeline.methods import METHODS
 
 
 @dataclass
@@ -18,6 +21,7 @@ class Cell:
     """One (pair, method): the per-seed records and their summary."""
 
     records: list[dict[str, Any]] = field(default_factory=list)
+    offline_s: list[float] = field(default_factory=list)  # the offline phase's wall time per seed (empty: none)
 
     @property
     def finished(self) -> list[dict[str, Any]]:
@@ -42,16 +46,34 @@ class Cell:
         extra: dict[str, Any] = {"tuned": self.tuned} if self.tuned else {}
         if self.absurd_seeds:
             extra["absurd_seeds"] = self.absurd_seeds
+        if self.diverged_seeds:
+            extra["diverged_seeds"] = self.diverged_seeds
+        times = self.wall_times()
         if len(errors) == 0:
-            return {"test_error_mean": None, "test_error_std": None, "n_seeds": 0, **extra}
-        return {"test_error_mean": float(errors.mean()), "test_error_std": float(errors.std()), "n_seeds": len(errors), **extra}
+            return {"test_error_mean": None, "test_error_std": None, "test_error_ci95": None, "n_seeds": 0, **times, **extra}
+        return {"test_error_mean": float(errors.mean()), "test_error_std": float(errors.std()),
+                "test_error_ci95": ci95_half_width(errors), "n_seeds": len(errors), **times, **extra}
+
+    def wall_times(self) -> dict[str, float | None]:
+        """Mean seconds per seed: the offline phase (shared by the methods that start from it) and training."""
+        train = [r["train_wall_time_s"] for r in self.records if r.get("train_wall_time_s") is not None]
+        return {"offline_s": float(np.mean(self.offline_s)) if self.offline_s else None,
+                "train_s": float(np.mean(train)) if train else None}
 
 
-def collect(params: Params, eval_root: Path = EVAL_ROOT) -> dict[str, dict[str, Cell]]:
+def ci95_half_width(values: np.ndarray) -> float | None:
+    """Half-width of the 95% confidence interval of the mean (Student's t, sample std); None for one seed."""
+    if len(values) < 2:
+        return None
+    return float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
+
+
+def collect(params: Params, eval_root: Path = EVAL_ROOT, init_root: Path = INIT_ROOT) -> dict[str, dict[str, Cell]]:
     cells: dict[str, dict[str, Cell]] = {}
     for pair in params.run.pairs:
         for method in params.run.methods:
             cell = cells.setdefault(pair, {}).setdefault(method, Cell())
+            cell.offline_s = [info["wall_time_s"] for info in load_offline_info(pair, METHODS[method].init, params.seeds, init_root)]
             evaluated = json.loads(eval_file(pair, eval_root).read_text())["methods"]
             records = {r["seed"]: r for r in evaluated.get(method, [])}
             missing = [s for s in params.seeds if s not in records]
@@ -59,6 +81,24 @@ def collect(params: Params, eval_root: Path = EVAL_ROOT) -> dict[str, dict[str, 
                 raise FileNotFoundError(f"{eval_file(pair, eval_root)}: no evaluation of {method} for seeds {missing}; run dvc repro")
             cell.records.extend(records[s] for s in params.seeds)
     return cells
+
+
+def load_offline_info(pair: str, init: str, seeds: tuple[int, ...], init_root: Path = INIT_ROOT) -> list[dict[str, Any]]:
+    """Each seed's offline-phase info.json with its meta-loss curve; empty for a method without one.
+
+    A seed without one is skipped: with a tuned offline meta lr, train runs its own offline phase.
+    """
+    if init == "handcrafted":
+        return []
+    infos = []
+    for seed in seeds:
+        folder = init_dir(pair, init, seed, init_root)
+        if not (folder / "info.json").is_file():
+            continue
+        info = json.loads((folder / "info.json").read_text())
+        info["meta_loss"] = json.loads((folder / "history.json").read_text())["meta_loss"]
+        infos.append(info)
+    return infos
 
 
 def load_histories(pair: str, method: str, seeds: tuple[int, ...], runs_root: Path = RUNS_ROOT) -> list[list[dict[str, Any]]]:

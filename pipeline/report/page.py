@@ -43,9 +43,9 @@ def write_page(path: Path, results_md: str, images: list[tuple[str, Path]]) -> N
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Loss-function learning: results</title>
 <style>
-body {{ font-family: sans-serif; margin: 2em; max-width: 1200px; }}
+body {{ font-family: sans-serif; margin: 2em; max-width: 1400px; }}
 table {{ border-collapse: collapse; margin: 1em 0; }} th, td {{ border: 1px solid #bbb; padding: 4px 8px; text-align: right; }}
-th {{ background: #eee; }} figure {{ display: inline-block; margin: 1em; }} img {{ max-width: 560px; }}
+th {{ background: #eee; }} figure {{ display: inline-block; margin: 1em; max-width: 100%; vertical-align: top; }} img {{ max-width: 100%; }}
 </style></head><body>
 {markdown_table_to_html(results_md)}
 <h2>Figures</h2>

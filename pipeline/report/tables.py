@@ -11,7 +11,13 @@ from pipeline.report.paper import PAPER_DATASET, TABLE1
 PAPER_METHODS = ("baseline", "ml3", "adalfl")
 
 
-def metrics(cells: dict[str, dict[str, Cell]]) -> dict[str, dict[str, dict[str, Any]]]:
+def metrics(cells: dict[str, dict[str, Cell]]) -> dict[str, dict[str, float | None]]:
+    """reports/metrics.json: what `dvc exp show` leads with, the mean test error per pair x method."""
+    return {pair: {method: cell.summary()["test_error_mean"] for method, cell in row.items()} for pair, row in cells.items()}
+
+
+def metrics_detail(cells: dict[str, dict[str, Cell]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """reports/metrics_detail.json: std, 95% interval, seed counts, flags and wall times behind the headline."""
     return {pair: {method: cell.summary() for method, cell in row.items()} for pair, row in cells.items()}
 
 
@@ -22,6 +28,8 @@ def _cell_text(cell: Cell, n_seeds: int, best: bool) -> str:
     else:
         text = f"{summary['test_error_mean']:.4f} ± {summary['test_error_std']:.4f}"
         text = f"**{text}**" if best else text
+        if summary["test_error_ci95"] is not None:
+            text += f" (CI ±{summary['test_error_ci95']:.4f})"
     if cell.diverged_seeds:
         seeds = ", ".join(str(s) for s in cell.diverged_seeds)
         text += f" ({summary['n_seeds']}/{n_seeds} finished; diverged: seed {seeds})"
@@ -49,7 +57,8 @@ def results_markdown(params: Params, cells: dict[str, dict[str, Cell]]) -> str:
     lines = [
         "# Results",
         "",
-        f"Final test error: mean ± std (population std) over seeds {list(params.seeds)}; "
+        f"Final test error: mean ± std (population std) over seeds {list(params.seeds)}, and the half-width of "
+        "the mean's 95% confidence interval (Student's t); "
         "mean squared error on [0, 1]-scaled targets for regression, error rate for classification. "
         "Best mean per row in bold. The paper's columns are its Table 1 (10 seeds, full budgets); "
         "MNIST-5k rows show the paper's full-MNIST numbers (60k training images there, 3,600 here); "
@@ -69,6 +78,23 @@ def results_markdown(params: Params, cells: dict[str, dict[str, Cell]]) -> str:
         paper_texts = [f"{paper[m][0]:.4f} ± {paper[m][1]:.4f}" if m in paper else "–" for m in paper_cols]
         lines.append("| " + " | ".join([cfg.dataset, cfg.model, *texts, *paper_texts]) + " |")
     lines += ["", "Budgets: " + "; ".join(f"{p} {params.pairs[p].steps} steps" for p in cells), ""]
+    lines += wall_time_table(params, cells)
     notes = tuned_notes(cells)
     lines += [*notes, ""] if notes else ["Every run used the learning rates in params.yaml (no tuned values).", ""]
     return "\n".join(lines)
+
+
+def wall_time_table(params: Params, cells: dict[str, dict[str, Cell]]) -> list[str]:
+    """Mean seconds per seed: offline phase + training (the offline phase is shared by methods that start from it)."""
+    methods = list(params.run.methods)
+    lines = ["Wall time per seed in seconds, offline phase + training (methods that start from the same offline "
+             "phase share it; it runs once per pair and seed):", "",
+             "| pair | " + " | ".join(methods) + " |", "|" + "---|" * (len(methods) + 1)]
+    for pair, row in cells.items():
+        texts = []
+        for method in methods:
+            times = row[method].wall_times()
+            train = f"{times['train_s']:.1f}" if times["train_s"] is not None else "–"
+            texts.append(f"{times['offline_s']:.1f} + {train}" if times["offline_s"] is not None else train)
+        lines.append(f"| {pair} | " + " | ".join(texts) + " |")
+    return lines + [""]

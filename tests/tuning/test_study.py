@@ -102,7 +102,7 @@ def test_embedded_study_end_to_end(tmp_path, prepared_root, monkeypatch):
     build_report(load_params(folder / "params.yaml"), folder / "reports")
     table = (folder / "reports/results.md").read_text()
     assert table.count(" †") == 2 and f"† {PAIR} meta_lr: learning rates tuned by Optuna" in table
-    assert json.loads((folder / "reports/metrics.json").read_text())[PAIR]["meta_lr"]["tuned"] == tuned
+    assert json.loads((folder / "reports/metrics_detail.json").read_text())[PAIR]["meta_lr"]["tuned"] == tuned
     page = (folder / "reports/index.html").read_text()
     assert page.count("<figcaption>digits_logistic: meta_lr learning-rate study (Optuna; values used: base_lr = ") == 1
     assert page.count("<figcaption>digits_logistic: baseline learning-rate study (Optuna") == 1
