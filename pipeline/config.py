@@ -145,11 +145,17 @@ class RepresentationConfig:
     no biases) as its authors' code builds it; ``true`` / ``torch`` is torch's nn.Linear.
     ``lr_form``: Meta-LR's meta-parameter, alpha itself (``direct``, Algorithms 3-4) or
     log alpha (``log``: alpha stays positive, Adam moves it by relative steps).
+    ``taylor_scale``: the Taylor losses start at squared error times kappa; ``match_handcrafted``
+    picks kappa so that the loss's gradient on a fresh model's logits equals cross-entropy's
+    (C^2 / 2 for C classes: squared error on softmax probabilities, averaged over outputs, is
+    50 times weaker on Digits); 1 for regression, where squared error is the handcrafted loss.
+    ``unit``: kappa = 1 everywhere (the old behaviour).
     """
 
     loss_bias: bool = True
     loss_init: Literal["torch", "kaiming_normal"] = "torch"
     lr_form: Literal["direct", "log"] = "direct"
+    taylor_scale: Literal["match_handcrafted", "unit"] = "match_handcrafted"
 
 
 @dataclass(frozen=True)
@@ -182,9 +188,10 @@ class SearchSpace:
 class TuneConfig:
     """The optional Optuna branch: per pair x method, tune the learning rates on validation error."""
 
-    enabled: bool = False  # off: every tune stage is a no-op and train uses params.yaml's values
-    pairs: tuple[str, ...] = ()  # which pairs to tune (empty: every pair in run.pairs)
-    methods: tuple[str, ...] = ()  # which methods to tune (empty: every method in run.methods)
+    # One study per pair x method listed; both empty (the default): tuning off, no tune stage exists
+    # and train uses params.yaml's values. The DVC matrix of the tune stage reads these lists.
+    pairs: tuple[str, ...] = ()  # pairs to tune (each must be in run.pairs)
+    methods: tuple[str, ...] = ()  # methods to tune (each must be in run.methods)
     n_trials: int = 20  # the study's budget: trials that completed, were pruned or failed
     timeout_s: float | None = None  # wall-clock budget of one tune stage (null: none)
     seeds: tuple[int, ...] = (0,)  # training seeds a trial averages its validation error over
@@ -195,7 +202,15 @@ class TuneConfig:
     dir: str = "data/tuning"  # embedded journals (outside DVC outputs, so an interrupted study continues)
     space: SearchSpace = field(default_factory=SearchSpace)
 
+    @property
+    def enabled(self) -> bool:
+        return bool(self.pairs and self.methods)
+
     def __post_init__(self) -> None:
+        if bool(self.pairs) != bool(self.methods):
+            empty, other = ("methods", "pairs") if self.pairs else ("pairs", "methods")
+            raise ConfigError(f"{empty}: empty while tune.{other} is not; tuning runs one study per pair x method, "
+                              f"so list both (or leave both empty to turn tuning off)")
         for name in ("n_trials",):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: expected an integer >= 1, got {getattr(self, name)}")

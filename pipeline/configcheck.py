@@ -34,11 +34,11 @@ def run_summary(params: Params) -> str:
     """What `dvc repro` would compute, in one paragraph."""
     run = params.run
     n_runs = len(run.pairs) * len(run.methods) * len(params.seeds)
-    tuned = len(run.pairs) * len(run.methods) if params.tune.enabled else 0
+    tuned = len(params.tune.pairs) * len(params.tune.methods)
     return (f"{len(run.pairs)} pairs ({', '.join(run.pairs) or 'none'}) x {len(run.methods)} methods "
             f"({', '.join(run.methods) or 'none'}) x {len(params.seeds)} seeds = {n_runs} training runs; "
             f"offline phases: {', '.join(run.inits) or 'none'}; data sets: {', '.join(params.datasets)}; "
-            f"tuning: {'on, up to ' + str(tuned) + ' studies' if tuned else 'off'}")
+            f"tuning: {str(tuned) + ' studies' if tuned else 'off'}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,7 +22,7 @@ from pipeline.train import initial_model, make_stream, sgd_config
 def fresh_rule(data: LoadedData, pair: PairConfig, method: str, seed: int, device: torch.device,
                representation: RepresentationConfig = RepresentationConfig()) -> UpdateRule:
     """The method's representation at its seeded initial value, on ``device``."""
-    return _to(build_rule(method, data.task, pair.optim.lr, seed, representation), device)
+    return _to(build_rule(method, data.task, pair.optim.lr, seed, representation, int(data.meta["n_outputs"])), device)
 
 
 def _to(rule: UpdateRule, device: torch.device) -> UpdateRule:
@@ -35,7 +35,7 @@ def _to(rule: UpdateRule, device: torch.device) -> UpdateRule:
 def offline_phase(data: LoadedData, pair: PairConfig, init: str, offline: OfflineConfig | None, seed: int, device: torch.device,
                   label: str = "init_loss", progress: bool = True, representation: RepresentationConfig = RepresentationConfig()) -> tuple[UpdateRule, list[float]]:
     """Algorithm 1 (or 3) for the ``init`` representation from its seeded value; no-op without a config."""
-    rule = _to(build_init_rule(init, data.task, pair.optim.lr, seed, representation), device)
+    rule = _to(build_init_rule(init, data.task, pair.optim.lr, seed, representation, int(data.meta["n_outputs"])), device)
     if offline is None:
         return rule, []
     model = initial_model(data, pair, seed, device)

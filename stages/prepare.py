@@ -15,7 +15,7 @@ from stages.common import run_stage, stage_parser
 
 def main(args: argparse.Namespace, params: Params) -> None:
     info = DATASETS[args.dataset]
-    print(f"prepare {info.name}: loading from {params.data.root}", flush=True)
+    print(f"prepare {info.name}: loading {info.origin(Path(params.data.root))}", flush=True)
     prepared = prepare_dataset(info, info.load(Path(params.data.root)), params.data)
     out = output_dir(params.data.prepared_dir, info.name)
     meta = write_prepared(prepared, out)

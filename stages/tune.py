@@ -1,7 +1,7 @@
 """DVC stage `tune@<pair>-<method>`: an Optuna study of the method's learning rates (off by default).
 
-With tuning off, or this pair/method not selected in `tune.pairs`/`tune.methods`, the stage
-only records that (no torch import, well under a second) and `train` uses params.yaml.
+The DVC matrix creates one such stage per pair in `tune.pairs` x method in `tune.methods`;
+with both lists empty (the default) there is no tune stage at all and `train` uses params.yaml.
 
     python -m stages.tune --pair P --method M             # the stage: run the study, write reports/tuning/P/M/
     python -m stages.tune --pair P --method M --worker    # join the same study from another process or machine
@@ -28,11 +28,8 @@ def main(args: argparse.Namespace, params: Params) -> None:
     check_method(params, args.method, args.params)
     label = f"tune {args.pair} {args.method}"
     if not is_tuned(params.tune, args.pair, args.method):
-        if args.worker:
-            raise ConfigError(f"tune: {args.pair} x {args.method} is not tuned (tune.enabled, tune.pairs, tune.methods)")
-        write_output(tuning_dir(args.pair, args.method), {"enabled": False, "pair": args.pair, "method": args.method}, None)
-        print(f"[{label}] tuning off: train uses params.yaml's values")
-        return
+        raise ConfigError(f"tune: {args.pair} x {args.method} is not tuned (tune.pairs: {list(params.tune.pairs)}, "
+                          f"tune.methods: {list(params.tune.methods)})")
     from pipeline.tuning.run import tune_method  # torch and optuna only when there is work
 
     def log(line: str) -> None:
@@ -45,12 +42,12 @@ def main(args: argparse.Namespace, params: Params) -> None:
               f"({summary['n_trials']} trials: {summary['n_complete']} complete, {summary['n_pruned']} pruned, {summary['n_failed']} failed)")
 
 
-def write_output(folder: Path, summary: dict[str, Any], title: str | None) -> None:
+def write_output(folder: Path, summary: dict[str, Any], title: str) -> None:
     """result.json (+ history.png for a real study), all or nothing."""
     with atomic_path(folder) as tmp:
         tmp.mkdir()
         write_json(tmp / "result.json", summary)
-        if title is not None:
+        if title:
             from pipeline.report.plots import optimisation_history
 
             optimisation_history(tmp / "history.png", title, summary["trials"])

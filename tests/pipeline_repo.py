@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-COPIED = ["pipeline", "stages", "dvc.yaml", ".dvcignore", ".gitignore"]
+COPIED = ["pipeline", "stages", "dvc.yaml", ".dvcignore", ".gitignore", "reports/tuning/README.md"]
 
 
 def shrunk_params(pair: str = "digits_logistic", steps: int = 20, offline_steps: int = 3) -> dict[str, Any]:
@@ -31,6 +31,7 @@ def make_repo(tmp: Path, params: dict[str, Any]) -> Path:
     repo.mkdir()
     for name in COPIED:
         source = ROOT / name
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
             shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:

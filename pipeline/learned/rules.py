@@ -44,8 +44,9 @@ class UpdateRule:
         return bool(self.meta_parameters())
 
 
-def build_loss(kind: LossKind, task: str, seed: int, representation: RepresentationConfig = RepresentationConfig()) -> nn.Module:
-    """A loss representation; learned ones are initialised from ``seed`` alone."""
+def build_loss(kind: LossKind, task: str, seed: int, representation: RepresentationConfig = RepresentationConfig(),
+               n_outputs: int = 1) -> nn.Module:
+    """A loss representation; learned ones are initialised from ``seed`` alone (``n_outputs`` sets the Taylor scale)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "loss-init", kind))
         if kind == "handcrafted":
@@ -53,22 +54,34 @@ def build_loss(kind: LossKind, task: str, seed: int, representation: Representat
         if kind in ("smooth_nn", "relu_nn"):
             variant = "smooth" if kind == "smooth_nn" else "relu"
             return LossNetwork(task, variant=variant, bias=representation.loss_bias, init=representation.loss_init)
-        return TaylorLoss(task, degree=2 if kind == "taylor_quadratic" else 3)
+        scale = taylor_scale(task, n_outputs) if representation.taylor_scale == "match_handcrafted" else 1.0
+        return TaylorLoss(task, degree=2 if kind == "taylor_quadratic" else 3, scale=scale)
+
+
+def taylor_scale(task: str, n_outputs: int) -> float:
+    """kappa with which squared error's logit gradient at uniform probabilities equals cross-entropy's.
+
+    With M = (1/C) sum_c (p_c - y_c)^2 on softmax outputs, dM/dz_true = -2 (C - 1) / C^3 at p = 1/C,
+    against cross-entropy's -(C - 1) / C: kappa = C^2 / 2. Regression keeps squared error itself.
+    """
+    return n_outputs**2 / 2 if task == "classification" and n_outputs >= 2 else 1.0
 
 
 def make_rule(loss_kind: LossKind, learns_lr: bool, task: str, base_lr: float, seed: int,
-              representation: RepresentationConfig = RepresentationConfig()) -> UpdateRule:
+              representation: RepresentationConfig = RepresentationConfig(), n_outputs: int = 1) -> UpdateRule:
     learned_lr = LearnedLearningRate(base_lr, representation.lr_form) if learns_lr else None
-    return UpdateRule(build_loss(loss_kind, task, seed, representation), base_lr, learned_lr)
+    return UpdateRule(build_loss(loss_kind, task, seed, representation, n_outputs), base_lr, learned_lr)
 
 
-def build_rule(method: str, task: str, base_lr: float, seed: int, representation: RepresentationConfig = RepresentationConfig()) -> UpdateRule:
+def build_rule(method: str, task: str, base_lr: float, seed: int, representation: RepresentationConfig = RepresentationConfig(),
+               n_outputs: int = 1) -> UpdateRule:
     """A method's rule at its seeded initial value (before any offline phase)."""
     spec = METHODS[method]
-    return make_rule(spec.loss, spec.learns_lr, task, base_lr, seed, representation)
+    return make_rule(spec.loss, spec.learns_lr, task, base_lr, seed, representation, n_outputs)
 
 
-def build_init_rule(init: str, task: str, base_lr: float, seed: int, representation: RepresentationConfig = RepresentationConfig()) -> UpdateRule:
+def build_init_rule(init: str, task: str, base_lr: float, seed: int, representation: RepresentationConfig = RepresentationConfig(),
+                    n_outputs: int = 1) -> UpdateRule:
     """The rule an offline phase trains; identical to ``build_rule`` of every method using it."""
     loss_kind, learns_lr = init_representation(init)
-    return make_rule(loss_kind, learns_lr, task, base_lr, seed, representation)
+    return make_rule(loss_kind, learns_lr, task, base_lr, seed, representation, n_outputs)

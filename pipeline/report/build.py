@@ -49,8 +49,7 @@ def _pair_figures(params: Params, pair: str, cells: dict[str, Cell], plot_dir: P
     metric = "error rate" if task == "classification" else "MSE"
     histories = {m: load_histories(pair, m, params.seeds, runs_root) for m in params.run.methods}
     diverged = {m: set(cells[m].diverged_seeds) for m in params.run.methods}
-    for method, runs in histories.items():
-        _write_curve_csv(curve_dir / f"{pair}__{method}.csv", _finished_runs(runs, params.seeds, diverged[method]))
+    _write_curve_csv(curve_dir / f"{pair}.csv", {m: _finished_runs(runs, params.seeds, diverged[m]) for m, runs in histories.items()})
     figures = [(f"{pair}: learning curves", plot_dir / f"{pair}_curves.png")]
     plots.learning_curves(figures[0][1], pair, histories, metric, params.seeds, diverged)
     for method in (m for m in LOSS_PLOT_METHODS if m in params.run.methods):
@@ -77,10 +76,12 @@ def _finished_runs(runs: list, seeds: tuple[int, ...], diverged: set[int]) -> li
     return kept or runs
 
 
-def _write_curve_csv(path: Path, runs: list) -> None:
-    steps, valid_mean, _ = mean_curve(runs, "valid_error")
-    _, train_mean, _ = mean_curve(runs, "train_error")
-    rows = ["step,valid_error,train_error"] + [f"{s},{v:.6g},{t:.6g}" for s, v, t in zip(steps, valid_mean, train_mean)]
+def _write_curve_csv(path: Path, runs_by_method: dict[str, list]) -> None:
+    """step, then one column per method: the mean validation error over the finished seeds (DVC overlays them)."""
+    curves = {method: mean_curve(runs, "valid_error") for method, runs in runs_by_method.items()}
+    steps = sorted({int(s) for steps, _, _ in curves.values() for s in steps})
+    columns = {method: dict(zip((int(s) for s in steps_), mean)) for method, (steps_, mean, _) in curves.items()}
+    rows = ["step," + ",".join(columns)]
+    for step in steps:  # a method whose every seed stopped early leaves its later cells empty
+        rows.append(f"{step}," + ",".join(f"{columns[m][step]:.6g}" if step in columns[m] else "" for m in columns))
     path.write_text("\n".join(rows) + "\n")
-
-

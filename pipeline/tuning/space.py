@@ -84,7 +84,7 @@ def study_name(tune: TuneConfig, setup: MethodSetup, pair: str, method: str, kno
 
 
 def is_tuned(tune: TuneConfig, pair: str, method: str) -> bool:
-    return tune.enabled and (not tune.pairs or pair in tune.pairs) and (not tune.methods or method in tune.methods)
+    return pair in tune.pairs and method in tune.methods
 
 
 def training_setup(params: Params, pair: str, method: str, folder: Path) -> tuple[MethodSetup, dict[str, float] | None]:

@@ -163,7 +163,7 @@ def summarise(study: optuna.Study, storage_shown: str, knobs: list[str], seeds: 
         raise ValueError(f"study {study.study_name}: no trial completed ({state['pruned']} pruned or diverged, "
                          f"{state['fail']} failed); widen tune.space or raise tune.n_trials")
     best = min(complete, key=lambda t: (t.value, t.number))
-    return {"enabled": True, "study": study.study_name, "storage": storage_shown,
+    return {"study": study.study_name, "storage": storage_shown,
             "objective": f"final validation error, mean over seeds {list(seeds)}", "knobs": knobs,
             "best_params": best.params, "best_value": best.value, "best_trial": best.number,
             "n_trials": state["finished"], "n_complete": state["complete"], "n_pruned": state["pruned"],

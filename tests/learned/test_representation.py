@@ -10,7 +10,8 @@ import torch
 from pipeline.config import RepresentationConfig
 from pipeline.learned.learning_rate import LearnedLearningRate
 from pipeline.learned.network import LossNetwork
-from pipeline.learned.rules import build_rule
+from pipeline.learned.rules import build_rule, taylor_scale
+from pipeline.learned.taylor import TaylorLoss
 
 
 def test_loss_network_without_biases_has_weights_only():
@@ -29,6 +30,27 @@ def test_rule_builds_the_configured_representation():
     rep = RepresentationConfig(loss_bias=False, loss_init="kaiming_normal", lr_form="log")
     assert len(build_rule("adalfl", "regression", 0.01, 0, rep).meta_parameters()) == 3
     assert build_rule("meta_lr", "regression", 0.01, 0, rep).learned_lr.form == "log"
+
+
+@pytest.mark.parametrize("n_classes", [3, 10, 100])
+def test_matched_taylor_scale_gives_cross_entropys_logit_gradient_on_a_fresh_model(n_classes):
+    """At uniform probabilities (a fresh model) kappa * squared error pulls the logits exactly as cross-entropy does."""
+    loss = TaylorLoss("classification", degree=2)
+    loss.set_squared_error(taylor_scale("classification", n_classes))
+    logits = torch.zeros(1, n_classes, dtype=torch.float64, requires_grad=True)
+    target = torch.tensor([1])
+    (ours,) = torch.autograd.grad(loss.double()(logits, target), logits)
+    (reference,) = torch.autograd.grad(torch.nn.functional.cross_entropy(logits, target), logits)
+    assert torch.allclose(ours, reference, atol=1e-12)
+
+
+def test_taylor_scale_option_and_regression():
+    assert taylor_scale("regression", 1) == 1.0 and taylor_scale("classification", 10) == 50.0
+    matched = build_rule("taylor_quadratic", "classification", 0.01, 0, RepresentationConfig(), n_outputs=10).loss
+    unit = build_rule("taylor_quadratic", "classification", 0.01, 0, RepresentationConfig(taylor_scale="unit"), n_outputs=10).loss
+    assert torch.allclose(matched.weights, 50 * unit.weights)  # the same seeded noise, scaled
+    regression = build_rule("taylor_cubic", "regression", 0.01, 0, RepresentationConfig(), n_outputs=1).loss
+    assert torch.allclose(regression.weights, build_rule("taylor_cubic", "regression", 0.01, 0, RepresentationConfig(taylor_scale="unit")).loss.weights)
 
 
 def _one_adam_step(form: str, meta_lr: float = 1e-3) -> float:

@@ -31,7 +31,7 @@ def tune_params(prepared: Path, tuning_dir: Path, pair: str = PAIR, **tune: Any)
     params["run"] = {"pairs": [pair], "methods": ["baseline", "meta_lr"], "inits": ["learning_rate"]}
     params["offline"] = {"learning_rate": {"steps": 3, "meta_lr": 0.01}}
     params["methods"] = {"baseline": {}, "meta_lr": {"online": {"meta_lr": 1e-4}}}
-    params["tune"] = {"enabled": True, "n_trials": 4, "startup_trials": 2, "dir": str(tuning_dir), **tune}
+    params["tune"] = {"pairs": [pair], "methods": ["baseline", "meta_lr"], "n_trials": 4, "startup_trials": 2, "dir": str(tuning_dir), **tune}
     return params
 
 

@@ -67,11 +67,18 @@ def test_study_name_is_stable_and_tracks_what_trials_depend_on(params):
 
 
 def test_selection_and_config_checks(params_dict):
-    params_dict["tune"] = {"enabled": True, "methods": ["adalfl"]}
+    params_dict["tune"] = {"pairs": ["digits_mlp"], "methods": ["adalfl"]}
     tune = parse_params(params_dict).tune
     assert is_tuned(tune, "digits_mlp", "adalfl") and not is_tuned(tune, "digits_mlp", "baseline")
-    params_dict["tune"] = {"enabled": True, "methods": ["ml3"]}
+    assert not parse_params({**params_dict, "tune": {}}).tune.enabled  # both lists empty: off
+    params_dict["tune"] = {"pairs": ["digits_mlp"], "methods": ["ml3"]}
     with pytest.raises(ConfigError, match=r"tune.methods\[0\]: 'ml3' is not in run.methods"):
+        parse_params(params_dict)
+    params_dict["tune"] = {"methods": ["adalfl"]}
+    with pytest.raises(ConfigError, match=r"tune.pairs: empty while tune.methods is not"):
+        parse_params(params_dict)
+    params_dict["tune"] = {"enabled": True}
+    with pytest.raises(ConfigError, match=r"tune.enabled: unknown key"):
         parse_params(params_dict)
     params_dict["tune"] = {"space": {"base_lr": [0.1, 0.01]}}
     with pytest.raises(ConfigError, match=r"tune.space.base_lr: expected \[low, high\] with 0 < low < high"):

@@ -81,7 +81,7 @@ def test_embedded_study_end_to_end(tmp_path, prepared_root, monkeypatch):
     code, out, err = run_in(folder, tune_stage, "--pair", PAIR, "--method", "meta_lr")
     assert code == 0, err
     result = json.loads((folder / f"reports/tuning/{PAIR}/meta_lr/result.json").read_text())
-    assert result["enabled"] and result["n_trials"] == 4 and result["n_complete"] >= 1
+    assert result["n_trials"] == 4 and result["n_complete"] >= 1
     assert set(result["best_params"]) == {"base_lr", "offline_meta_lr", "online_meta_lr"}
     assert result["storage"].startswith("journal file") and (folder / "journals" / PAIR / "meta_lr.journal").is_file()
     assert len(finished_trials(result)) == 4 and (folder / f"reports/tuning/{PAIR}/meta_lr/history.png").stat().st_size > 1000
