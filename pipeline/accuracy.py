@@ -38,7 +38,7 @@ def compare(params_path: str, pair_name: str, online_meta_lr: float | None = Non
     device = torch.device("cpu")
     errors: dict[str, list[float]] = {name: [] for name in VARIANTS}
     for seed in params.seeds:
-        initial_rule, _ = offline_phase(data, pair, "smooth_nn", params.offline["smooth_nn"], seed, device, progress=False)
+        initial_rule, _ = offline_phase(data, pair, "smooth_nn", params.offline_for(pair_name, "smooth_nn"), seed, device, progress=False)
         for name, (mode, k) in VARIANTS.items():
             rule = copy.deepcopy(initial_rule)  # every variant starts from the same phi
             method = dataclasses.replace(params.methods["adalfl"], online=dataclasses.replace(online, meta_grad=mode, meta_interval=k))

@@ -6,7 +6,7 @@ wrong types and impossible values with one line naming the key path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -72,6 +72,7 @@ class PairConfig:
     batch_size: int = 128
     eval_interval: int = 100  # steps between validation-error records
     augment: bool = False  # random crop (+ flip where the data set allows it)
+    offline: dict[str, OfflineOverride] = field(default_factory=dict)  # this pair's changes to offline.<init>
 
     def __post_init__(self) -> None:
         from pipeline.data.registry import DATASETS
@@ -108,6 +109,26 @@ class OfflineConfig:
         _positive("meta_lr", self.meta_lr)
         if self.meta_batch_size is not None and self.meta_batch_size < 1:
             raise ConfigError(f"meta_batch_size: expected an integer >= 1, got {self.meta_batch_size}")
+
+
+@dataclass(frozen=True)
+class OfflineOverride:
+    """Keys of ``offline.<init>`` that one pair sets differently (null/absent: the global value).
+
+    The offline phase's horizon has to suit the pair's training (docs/reproduction.md: an
+    episode of 10 steps teaches a loss that is too steep for LeNet-5 at lr 0.1, one of 100
+    steps one that is too steep for logistic regression over 400 steps).
+    """
+
+    steps: int | None = None
+    inner_steps: int | None = None
+    meta_lr: float | None = None
+    meta_split: MetaSplit | None = None
+    meta_batch_size: int | None = None
+    reset_interval: int | None = None
+
+    def apply(self, base: OfflineConfig) -> OfflineConfig:
+        return replace(base, **{name: value for name, value in vars(self).items() if value is not None})
 
 
 @dataclass(frozen=True)
@@ -258,7 +279,26 @@ class Params:
         for name in self.offline:
             if name not in INITS or name == "handcrafted":
                 raise ConfigError(f"{key_path('offline', name)}: unknown offline phase (known: {', '.join(INITS[1:])})")
+        _check_pair_offline(self)
         _check_run(self)
+
+    def offline_for(self, pair: str, init: str) -> OfflineConfig | None:
+        """``offline.<init>`` with the pair's overrides applied; None for the handcrafted loss (no offline phase)."""
+        base = self.offline.get(init) if init != "handcrafted" else None
+        override = self.pairs[pair].offline.get(init) if pair in self.pairs else None
+        return override.apply(base) if base is not None and override is not None else base
+
+
+def _check_pair_offline(params: "Params") -> None:
+    for pair_name, pair in params.pairs.items():
+        for init, override in pair.offline.items():
+            path = f"{key_path('pairs', pair_name)}.offline.{init}"
+            if init not in params.offline:
+                raise ConfigError(f"{path}: no offline.{init} to override (defined: {', '.join(params.offline) or 'none'})")
+            try:
+                override.apply(params.offline[init])
+            except ConfigError as error:
+                raise ConfigError(f"{path}.{error}") from None
 
 
 def _check_seeds(seeds: tuple[int, ...]) -> None:

@@ -101,7 +101,7 @@ def diagnose_seed(params: Params, data: LoadedData, pair_name: str, seed: int, m
                   on_progress: Callable[[dict[str, Any]], None] | None = None, init: str = "smooth_nn") -> dict[str, Any]:
     pair, device = params.pairs[pair_name], resolve_device(params.device)
     started = time.monotonic()
-    rule, history = offline_phase(data, pair, init, params.offline[init], seed, device, progress=False, representation=params.representation)
+    rule, history = offline_phase(data, pair, init, params.offline_for(pair_name, init), seed, device, progress=False, representation=params.representation)
     y_mid = float(data.splits["train"].y.float().mean()) if data.task == "regression" else 0.0
     row: dict[str, Any] = {"seed": seed, "init": init, "offline_meta_loss": [history[0], history[-1]] if history else None,
                            "offline_s": time.monotonic() - started, "learning_rate": rule.current_lr()}

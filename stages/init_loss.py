@@ -23,7 +23,7 @@ from stages.common import pair_and_data_dir, run_parser, run_stage, seeds_of
 
 def main(args: argparse.Namespace, params: Params) -> None:
     pair, data_dir = pair_and_data_dir(params, args.pair)
-    offline = params.offline.get(args.init) if args.init != "handcrafted" else None
+    offline = params.offline_for(args.pair, args.init)
     data = load_prepared(data_dir)
     device = resolve_device(params.device)
     with atomic_path(init_dir(args.pair, args.init)) as out:  # all seeds appear together, or none

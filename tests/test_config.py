@@ -73,6 +73,9 @@ def test_number_written_by_dvc_exp_run_parses_as_number(params_dict, tmp_path):
         (lambda p: p.update(datasets=["digits", "mnist2"]), "datasets[1]: unknown data set 'mnist2'"),
         (lambda p: p.update(seeds=[0, 0]), "seeds: seeds must be distinct"),
         (lambda p: p.update(seeds=[]), "seeds: expected at least one seed"),
+        (lambda p: p["pairs"]["digits_mlp"].update(offline={"relu_nn": {"steps": 3}}), "pairs.digits_mlp.offline.relu_nn: no offline.relu_nn to override"),
+        (lambda p: p["pairs"]["digits_mlp"].update(offline={"smooth_nn": {"stepz": 3}}), "pairs.digits_mlp.offline.smooth_nn.stepz: unknown key"),
+        (lambda p: p["pairs"]["digits_mlp"].update(offline={"smooth_nn": {"reset_interval": -1}}), "pairs.digits_mlp.offline.smooth_nn.reset_interval: expected a number >= 0"),
         (lambda p: p.update(seeds=[0, -1]), "seeds[1]: expected an integer >= 0"),
         (lambda p: p["run"].update(methods=["baseline", "adalfll"]), "run.methods[1]: unknown method 'adalfll' (known: baseline, ml3, adalfl"),
         (lambda p: p.update(datasets=["diabetes"]), "run.pairs[0]: pair 'digits_mlp' uses data set 'digits', which is not in datasets: add it there"),
@@ -122,3 +125,13 @@ def test_cuda_without_a_gpu_is_a_one_line_config_error():
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="device: cuda was requested"):
             resolve_device("cuda")
+
+
+def test_a_pair_overrides_only_the_offline_keys_it_names(params_dict):
+    params_dict["pairs"]["digits_mlp"]["offline"] = {"smooth_nn": {"reset_interval": 100}}
+    params = parse_params(params_dict)
+    merged, base = params.offline_for("digits_mlp", "smooth_nn"), params.offline["smooth_nn"]
+    assert merged.reset_interval == 100 and base.reset_interval != 100
+    assert (merged.steps, merged.meta_lr, merged.inner_steps) == (base.steps, base.meta_lr, base.inner_steps)
+    assert params.offline_for("digits_mlp", "learning_rate") == params.offline["learning_rate"]
+    assert params.offline_for("digits_mlp", "handcrafted") is None

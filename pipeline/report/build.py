@@ -71,17 +71,16 @@ def _offline_phases(params: Params) -> list[str]:
 
 
 def _finished_runs(runs: list, seeds: tuple[int, ...], diverged: set[int]) -> list:
-    """The curves of the seeds that finished (a diverged seed's errors would swamp the mean); all if none did."""
-    kept = [run for seed, run in zip(seeds, runs) if seed not in diverged]
-    return kept or runs
+    """The curves of the seeds that finished (a diverged seed's errors would swamp the mean); may be empty."""
+    return [run for seed, run in zip(seeds, runs) if seed not in diverged]
 
 
 def _write_curve_csv(path: Path, runs_by_method: dict[str, list]) -> None:
     """step, then one column per method: the mean validation error over the finished seeds (DVC overlays them)."""
-    curves = {method: mean_curve(runs, "valid_error") for method, runs in runs_by_method.items()}
+    curves = {method: mean_curve(runs, "valid_error") if runs else ([], [], []) for method, runs in runs_by_method.items()}
     steps = sorted({int(s) for steps, _, _ in curves.values() for s in steps})
     columns = {method: dict(zip((int(s) for s in steps_), mean)) for method, (steps_, mean, _) in curves.items()}
     rows = ["step," + ",".join(columns)]
-    for step in steps:  # a method whose every seed stopped early leaves its later cells empty
+    for step in steps:  # a method with no finished seed leaves its cells empty
         rows.append(f"{step}," + ",".join(f"{columns[m][step]:.6g}" if step in columns[m] else "" for m in columns))
     path.write_text("\n".join(rows) + "\n")

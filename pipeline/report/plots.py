@@ -18,7 +18,7 @@ from pipeline.report.collect import mean_curve  # noqa: E402
 
 
 def learning_curves(path: Path, pair: str, histories: dict[str, list[list[dict[str, Any]]]], ylabel: str,
-                    seeds: tuple[int, ...], diverged: dict[str, set[int]]) -> None:
+                    seeds: tuple[int, ...], diverged: dict[str, set[int]]) -> tuple[float, float, str]:
     """Validation error vs gradient step: mean over the finished seeds with a ±1 std band, one line per method.
 
     A diverged seed is drawn on its own (dashed, thin) up to its last finite error and marked with an x where it
@@ -42,7 +42,9 @@ def learning_curves(path: Path, pair: str, histories: dict[str, list[list[dict[s
     ax.set(title=f"{pair}: validation {ylabel}", xlabel="gradient step", ylabel=ylabel)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
+    shown = (*ax.get_ylim(), ax.get_yscale())
     _save(fig, path)
+    return shown  # (bottom, top, scale) of the y-axis, for the tests
 
 
 def _diverged_run(ax: Any, run: list[dict[str, Any]], colour: str, label: str) -> None:

@@ -37,7 +37,7 @@ class MethodSetup:
 
 def base_setup(params: Params, pair: str, method: str) -> MethodSetup:
     init = METHODS[method].init
-    offline = params.offline[init] if init != "handcrafted" else None
+    offline = params.offline_for(pair, init)
     return MethodSetup(params.pairs[pair], params.methods[method], offline, params.representation)
 
 
