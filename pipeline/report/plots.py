@@ -73,7 +73,8 @@ def loss_evolution(path: Path, pair: str, method: str, task: str, snapshots: dic
     """The learned loss at every recorded step (dark: first, bright: last), one row per seed."""
     seeds = [seed for seed, snaps in snapshots.items() if snaps]
     curves = list(snapshots[seeds[0]][0]["curves"])
-    fig, axes = plt.subplots(len(seeds), len(curves), figsize=(4.6 * len(curves), 3.4 * len(seeds)), squeeze=False)
+    fig, axes = plt.subplots(len(seeds), len(curves), figsize=(4.6 * len(curves), 3.2 * len(seeds)), squeeze=False,
+                             layout="constrained")  # rows of panels without titles running into the labels above
     grid = np.array(loss_grid(task))
     steps = [s["step"] for seed in seeds for s in snapshots[seed]]
     norm = matplotlib.colors.Normalize(vmin=min(steps), vmax=max(max(steps), 1))
@@ -83,9 +84,10 @@ def loss_evolution(path: Path, pair: str, method: str, task: str, snapshots: dic
         for ax, name in zip(row, curves):
             for snap in snapshots[seed]:
                 ax.plot(grid, snap["curves"][name], color=cmap(norm(snap["step"])), linewidth=1.0)
-            ax.set(title=f"{pair} {method} seed {seed}: {name}", xlabel=xlabel, ylabel="learned loss")
+            ax.set(title=f"seed {seed}: {name}", xlabel=xlabel, ylabel="learned loss")
             ax.grid(alpha=0.3)
     fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes.ravel().tolist(), label="gradient step")
+    fig.suptitle(f"{pair}: {method}'s learned loss over training")
     _save(fig, path)
 
 
