@@ -38,7 +38,7 @@ def test_repro_writes_every_report_file(repo):
     assert re.search(r"Generated from commit \w+(\+changes)? with params.yaml sha256:[0-9a-f]{12}\.", table)
     assert "Wall time per seed in seconds" in table
     curves = (repo / "reports" / "curves" / "digits_logistic.csv").read_text().splitlines()
-    assert curves[0] == "step," + ",".join(params["run"]["methods"]) and len(curves) == 3  # steps 0, 10, 20
+    assert curves[0] == "step," + ",".join(params["run"]["methods"]) and len(curves) == 4  # header, steps 0, 10, 20
     shown = json.loads(run(repo, "dvc", "plots", "show", "--json"))["data"]["reports/curves/digits_logistic.csv"][0]
     assert {row["field"] for row in shown["content"]["data"]["values"]} == set(params["run"]["methods"])  # overlaid
     assert not (repo / "reports/tuning/digits_logistic").exists()  # tuning off: no tune stage ran
