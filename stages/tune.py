@@ -43,14 +43,13 @@ def main(args: argparse.Namespace, params: Params) -> None:
 
 
 def write_output(folder: Path, summary: dict[str, Any], title: str) -> None:
-    """result.json (+ history.png for a real study), all or nothing."""
+    """result.json and history.png of the study, all or nothing."""
     with atomic_path(folder) as tmp:
         tmp.mkdir()
         write_json(tmp / "result.json", summary)
-        if title:
-            from pipeline.report.plots import optimisation_history
+        from pipeline.report.plots import optimisation_history
 
-            optimisation_history(tmp / "history.png", title, summary["trials"])
+        optimisation_history(tmp / "history.png", title, summary["trials"])
 
 
 def build_parser() -> argparse.ArgumentParser:

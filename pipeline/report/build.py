@@ -10,7 +10,7 @@ from pipeline.data.registry import DATASETS
 from pipeline.io import atomic_path, write_json, write_text
 from pipeline.report import plots
 from pipeline.methods import METHODS
-from pipeline.report.collect import Cell, collect, load_histories, load_offline_info, load_snapshots, mean_curve
+from pipeline.report.collect import Cell, collect, finished_runs, load_histories, load_offline_info, load_snapshots, mean_curve
 from pipeline.report.page import write_page
 from pipeline.report.tables import metrics, metrics_detail, results_markdown
 from pipeline.tuning.files import TUNING_ROOT, tuning_dir
@@ -49,7 +49,7 @@ def _pair_figures(params: Params, pair: str, cells: dict[str, Cell], plot_dir: P
     metric = "error rate" if task == "classification" else "MSE"
     histories = {m: load_histories(pair, m, params.seeds, runs_root) for m in params.run.methods}
     diverged = {m: set(cells[m].diverged_seeds) for m in params.run.methods}
-    _write_curve_csv(curve_dir / f"{pair}.csv", {m: _finished_runs(runs, params.seeds, diverged[m]) for m, runs in histories.items()})
+    _write_curve_csv(curve_dir / f"{pair}.csv", {m: finished_runs(runs, params.seeds, diverged[m]) for m, runs in histories.items()})
     figures = [(f"{pair}: learning curves", plot_dir / f"{pair}_curves.png")]
     plots.learning_curves(figures[0][1], pair, histories, metric, params.seeds, diverged)
     for method in (m for m in LOSS_PLOT_METHODS if m in params.run.methods):
@@ -68,11 +68,6 @@ def _pair_figures(params: Params, pair: str, cells: dict[str, Cell], plot_dir: P
 
 def _offline_phases(params: Params) -> list[str]:
     return [i for i in params.run.inits if i != "handcrafted" and any(METHODS[m].init == i for m in params.run.methods)]
-
-
-def _finished_runs(runs: list, seeds: tuple[int, ...], diverged: set[int]) -> list:
-    """The curves of the seeds that finished (a diverged seed's errors would swamp the mean); may be empty."""
-    return [run for seed, run in zip(seeds, runs) if seed not in diverged]
 
 
 def _write_curve_csv(path: Path, runs_by_method: dict[str, list]) -> None:

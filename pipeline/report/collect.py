@@ -109,6 +109,11 @@ def load_snapshots(pair: str, method: str, seed: int, runs_root: Path = RUNS_ROO
     return json.loads((run_dir(pair, method, seed, runs_root) / "snapshots.json").read_text())
 
 
+def finished_runs(runs: list, seeds: tuple[int, ...], diverged: set[int]) -> list:
+    """The curves of the seeds that finished (a diverged seed's errors would swamp a mean); may be empty."""
+    return [run for seed, run in zip(seeds, runs) if seed not in diverged]
+
+
 def mean_curve(histories: list[list[dict[str, Any]]], key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(steps, mean, std) over the seeds, up to the shortest history (a diverged run stops early)."""
     length = min(len(h) for h in histories)

@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 
 from pipeline.io import atomic_path  # noqa: E402
 from pipeline.learned.snapshot import loss_grid  # noqa: E402
-from pipeline.report.collect import mean_curve  # noqa: E402
+from pipeline.report.collect import finished_runs, mean_curve  # noqa: E402
 
 
 def learning_curves(path: Path, pair: str, histories: dict[str, list[list[dict[str, Any]]]], ylabel: str,
@@ -29,7 +29,7 @@ def learning_curves(path: Path, pair: str, histories: dict[str, list[list[dict[s
     kept_values: list[float] = []
     for index, (method, runs) in enumerate(histories.items()):
         colour = f"C{index % 10}"
-        finished = [run for seed, run in zip(seeds, runs) if seed not in diverged.get(method, set())]
+        finished = finished_runs(runs, seeds, diverged.get(method, set()))
         if finished:
             steps, mean, std = mean_curve(finished, "valid_error")
             ax.plot(steps, mean, label=method, linewidth=1.6, color=colour)
