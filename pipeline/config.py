@@ -155,6 +155,11 @@ class OnlineConfig:
 @dataclass(frozen=True)
 class MethodConfig:
     online: OnlineConfig | None = None  # required exactly for methods with an online phase
+    lr: float | None = None  # this method's base learning rate in place of the pair's optim.lr (Adam wants its own)
+
+    def __post_init__(self) -> None:
+        if self.lr is not None:
+            _positive("lr", self.lr)
 
 
 @dataclass(frozen=True)
@@ -171,11 +176,14 @@ class RepresentationConfig:
     (C^2 / 2 for C classes: squared error on softmax probabilities, averaged over outputs, is
     50 times weaker on Digits); 1 for regression, where squared error is the handcrafted loss.
     ``unit``: kappa = 1 everywhere (the old behaviour).
+    ``rate_form``: Meta-SGD learns log alpha per parameter entry (``log``: every rate stays
+    positive) or alpha itself (``direct``, the Meta-SGD paper's form).
     """
 
     loss_bias: bool = True
     loss_init: Literal["torch", "kaiming_normal"] = "torch"
     lr_form: Literal["direct", "log"] = "direct"
+    rate_form: Literal["log", "direct"] = "log"  # Meta-SGD's per-parameter rates: log alpha (positive) or alpha (the paper's)
     taylor_scale: Literal["match_handcrafted", "unit"] = "match_handcrafted"
 
 

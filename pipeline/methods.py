@@ -12,7 +12,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 LossKind = Literal["handcrafted", "smooth_nn", "relu_nn", "taylor_quadratic", "taylor_cubic"]
-InitKind = Literal["handcrafted", "smooth_nn", "relu_nn", "taylor_quadratic", "taylor_cubic", "learning_rate"]
+InitKind = Literal["handcrafted", "smooth_nn", "relu_nn", "taylor_quadratic", "taylor_cubic", "learning_rate", "meta_sgd", "meta_curvature"]
+# How the gradient becomes a step: the pair's SGD, a learned map of SGD's direction (pipeline.learned.update),
+# or a hand-designed optimiser (torch.optim's Adam / RMSprop, SGD with Nesterov momentum; pipeline.optim).
+UpdateKind = Literal["sgd", "meta_sgd", "meta_curvature", "adam", "rmsprop", "nesterov"]
+HAND_DESIGNED: tuple[str, ...] = ("adam", "rmsprop", "nesterov")
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,7 @@ class MethodSpec:
     init: InitKind  # the offline phase (Algorithm 1 or 3) it starts from; handcrafted: none
     online: bool  # has an online phase (Algorithm 2 or 4)
     description: str
+    update: UpdateKind = "sgd"  # sgd: theta - lr * d; the others learn the map from d to the step
 
 
 METHODS: dict[str, MethodSpec] = {
@@ -32,16 +37,27 @@ METHODS: dict[str, MethodSpec] = {
     "taylor_quadratic": MethodSpec("taylor_quadratic", False, "taylor_quadratic", True, "degree-2 Taylor loss, Algorithms 1-2"),
     "taylor_cubic": MethodSpec("taylor_cubic", False, "taylor_cubic", True, "degree-3 Taylor loss, Algorithms 1-2"),
     "ml3_relu": MethodSpec("relu_nn", False, "relu_nn", False, "ML3's ReLU/Softplus network (Table 5 ablation)"),
+    "meta_sgd": MethodSpec("handcrafted", False, "meta_sgd", True, "learned per-parameter learning rates (Meta-SGD)", "meta_sgd"),
+    "meta_curvature": MethodSpec("handcrafted", False, "meta_curvature", True, "learned gradient preconditioner (Meta-Curvature)",
+                                 "meta_curvature"),
+    "adam": MethodSpec("handcrafted", False, "handcrafted", False, "hand-designed Adam (torch defaults; lr: methods.adam.lr)", "adam"),
+    "rmsprop": MethodSpec("handcrafted", False, "handcrafted", False, "hand-designed RMSprop (torch defaults; lr: methods.rmsprop.lr)",
+                          "rmsprop"),
+    "nesterov": MethodSpec("handcrafted", False, "handcrafted", False, "SGD with Nesterov momentum 0.9 (lr: methods.nesterov.lr)",
+                           "nesterov"),
 }
 
-INITS: tuple[str, ...] = ("handcrafted", "smooth_nn", "relu_nn", "taylor_quadratic", "taylor_cubic", "learning_rate")
+INITS: tuple[str, ...] = ("handcrafted", "smooth_nn", "relu_nn", "taylor_quadratic", "taylor_cubic", "learning_rate",
+                          "meta_sgd", "meta_curvature")
 
 
-def init_representation(init: str) -> tuple[LossKind, bool]:
-    """(loss kind, learns_lr) of the representation an offline phase trains."""
+def init_representation(init: str) -> tuple[LossKind, bool, UpdateKind]:
+    """(loss kind, learns_lr, update kind) of the representation an offline phase trains."""
     if init == "learning_rate":
-        return "handcrafted", True
-    return init, False  # type: ignore[return-value]
+        return "handcrafted", True, "sgd"
+    if init in ("meta_sgd", "meta_curvature"):
+        return "handcrafted", False, init  # type: ignore[return-value]
+    return init, False, "sgd"  # type: ignore[return-value]
 
 
 def needed_inits(methods: list[str] | tuple[str, ...]) -> list[str]:

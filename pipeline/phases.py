@@ -22,20 +22,28 @@ from pipeline.train import initial_model, make_stream, sgd_config
 def fresh_rule(data: LoadedData, pair: PairConfig, method: str, seed: int, device: torch.device,
                representation: RepresentationConfig = RepresentationConfig()) -> UpdateRule:
     """The method's representation at its seeded initial value, on ``device``."""
-    return _to(build_rule(method, data.task, pair.optim.lr, seed, representation, int(data.meta["n_outputs"])), device)
+    rule = build_rule(method, data.task, pair.optim.lr, seed, representation, int(data.meta["n_outputs"]), param_shapes(data, pair))
+    return _to(rule, device)
+
+
+def param_shapes(data: LoadedData, pair: PairConfig) -> dict[str, torch.Size]:
+    """The pair's model parameter shapes (what Meta-SGD and Meta-Curvature shape their factors by)."""
+    model = build_model(pair.model, tuple(data.meta["input_shape"]), int(data.meta["n_outputs"]), 0)
+    return {name: p.shape for name, p in model.named_parameters()}
 
 
 def _to(rule: UpdateRule, device: torch.device) -> UpdateRule:
-    rule.loss.to(device)
-    if rule.learned_lr is not None:
-        rule.learned_lr.to(device)
+    for module in (rule.loss, rule.learned_lr, rule.learned_update):
+        if module is not None:
+            module.to(device)
     return rule
 
 
 def offline_phase(data: LoadedData, pair: PairConfig, init: str, offline: OfflineConfig | None, seed: int, device: torch.device,
                   label: str = "init_loss", progress: bool = True, representation: RepresentationConfig = RepresentationConfig()) -> tuple[UpdateRule, list[float]]:
     """Algorithm 1 (or 3) for the ``init`` representation from its seeded value; no-op without a config."""
-    rule = _to(build_init_rule(init, data.task, pair.optim.lr, seed, representation, int(data.meta["n_outputs"])), device)
+    rule = _to(build_init_rule(init, data.task, pair.optim.lr, seed, representation, int(data.meta["n_outputs"]),
+                               param_shapes(data, pair)), device)
     if offline is None:
         return rule, []
     model = initial_model(data, pair, seed, device)

@@ -6,7 +6,7 @@ A rule pairs a representation with its role, so the meta-training procedures
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -17,7 +17,11 @@ from pipeline.learned.handcrafted import HandcraftedLoss
 from pipeline.learned.learning_rate import LearnedLearningRate
 from pipeline.learned.network import LossNetwork
 from pipeline.learned.taylor import TaylorLoss
-from pipeline.methods import METHODS, LossKind, init_representation
+from pipeline.learned.update import MetaCurvature, MetaSGDRates
+from pipeline.methods import HAND_DESIGNED, METHODS, LossKind, UpdateKind, init_representation
+from pipeline.optim import AdaptiveConfig, Params, SGDConfig, adam_step, rmsprop_step, sgd_directions, sgd_step
+
+LearnedUpdate = MetaSGDRates | MetaCurvature
 
 
 @dataclass
@@ -25,6 +29,21 @@ class UpdateRule:
     loss: nn.Module  # M: (y_pred, y_true) -> scalar, used for the base step
     base_lr: float  # used unless a learned learning rate is present
     learned_lr: LearnedLearningRate | None = None
+    learned_update: LearnedUpdate | None = None  # Meta-SGD / Meta-Curvature: the map from direction to step
+    base_optimizer: str = "sgd"  # sgd (the pair's), or a hand-designed one: adam, rmsprop, nesterov
+
+    def step(self, params: Params, grads: Params, buffers: Params, cfg: SGDConfig, lr: float | torch.Tensor) -> tuple[Params, Params]:
+        """(theta', momentum'): SGD's direction d, scaled by ``lr`` or mapped by the learned update rule."""
+        if self.base_optimizer != "sgd":
+            return hand_designed_step(self.base_optimizer, params, grads, buffers, cfg, float(lr))
+        if self.learned_update is None:
+            return sgd_step(params, grads, buffers, lr, cfg)
+        directions, new_buffers = sgd_directions(params, grads, buffers, cfg)
+        return {k: p - self.learned_update.step(k, directions[k]) for k, p in params.items()}, new_buffers
+
+    @property
+    def learns_loss(self) -> bool:
+        return self.learned_lr is None and self.learned_update is None and bool(list(self.loss.parameters()))
 
     def learning_rate(self) -> torch.Tensor | float:
         return self.learned_lr() if self.learned_lr is not None else self.base_lr
@@ -33,7 +52,9 @@ class UpdateRule:
         return float(self.learned_lr().detach()) if self.learned_lr is not None else self.base_lr
 
     def meta_module(self) -> nn.Module:
-        """The module holding the meta-parameters (phi, or log alpha)."""
+        """The module holding the meta-parameters (phi, alpha, per-parameter rates or curvature factors)."""
+        if self.learned_update is not None:
+            return self.learned_update
         return self.learned_lr if self.learned_lr is not None else self.loss
 
     def meta_parameters(self) -> list[torch.Tensor]:
@@ -68,20 +89,37 @@ def taylor_scale(task: str, n_outputs: int) -> float:
 
 
 def make_rule(loss_kind: LossKind, learns_lr: bool, task: str, base_lr: float, seed: int,
-              representation: RepresentationConfig = RepresentationConfig(), n_outputs: int = 1) -> UpdateRule:
+              representation: RepresentationConfig = RepresentationConfig(), n_outputs: int = 1,
+              update: UpdateKind = "sgd", param_shapes: dict[str, torch.Size] | None = None) -> UpdateRule:
     learned_lr = LearnedLearningRate(base_lr, representation.lr_form) if learns_lr else None
-    return UpdateRule(build_loss(loss_kind, task, seed, representation, n_outputs), base_lr, learned_lr)
+    rule = UpdateRule(build_loss(loss_kind, task, seed, representation, n_outputs), base_lr, learned_lr)
+    if update in HAND_DESIGNED:
+        rule.base_optimizer = update
+    elif update != "sgd":
+        if param_shapes is None:
+            raise ValueError(f"the {update} rule needs the model's parameter shapes")
+        rule.learned_update = (MetaSGDRates(param_shapes, base_lr, representation.rate_form) if update == "meta_sgd"
+                               else MetaCurvature(param_shapes, base_lr))
+    return rule
+
+
+def hand_designed_step(kind: str, params: Params, grads: Params, state: Params, cfg: SGDConfig, lr: float) -> tuple[Params, Params]:
+    """A hand-designed optimiser's step; it keeps the pair's weight decay (and momentum, for Nesterov, 0.9 if none)."""
+    if kind == "nesterov":
+        return sgd_step(params, grads, state, lr, replace(cfg, momentum=cfg.momentum or 0.9, nesterov=True))
+    step = adam_step if kind == "adam" else rmsprop_step
+    return step(params, grads, state, lr, AdaptiveConfig(weight_decay=cfg.weight_decay))
 
 
 def build_rule(method: str, task: str, base_lr: float, seed: int, representation: RepresentationConfig = RepresentationConfig(),
-               n_outputs: int = 1) -> UpdateRule:
+               n_outputs: int = 1, param_shapes: dict[str, torch.Size] | None = None) -> UpdateRule:
     """A method's rule at its seeded initial value (before any offline phase)."""
     spec = METHODS[method]
-    return make_rule(spec.loss, spec.learns_lr, task, base_lr, seed, representation, n_outputs)
+    return make_rule(spec.loss, spec.learns_lr, task, base_lr, seed, representation, n_outputs, spec.update, param_shapes)
 
 
 def build_init_rule(init: str, task: str, base_lr: float, seed: int, representation: RepresentationConfig = RepresentationConfig(),
-                    n_outputs: int = 1) -> UpdateRule:
+                    n_outputs: int = 1, param_shapes: dict[str, torch.Size] | None = None) -> UpdateRule:
     """The rule an offline phase trains; identical to ``build_rule`` of every method using it."""
-    loss_kind, learns_lr = init_representation(init)
-    return make_rule(loss_kind, learns_lr, task, base_lr, seed, representation, n_outputs)
+    loss_kind, learns_lr, update = init_representation(init)
+    return make_rule(loss_kind, learns_lr, task, base_lr, seed, representation, n_outputs, update, param_shapes)

@@ -26,7 +26,7 @@ from torch.func import functional_call, jvp
 from pipeline.learned.rules import UpdateRule
 from pipeline.meta.linearize import SplitForward, split_forward
 from pipeline.meta.step import Batch, BaseState, meta_objective, step_meta_parameters
-from pipeline.optim import Params, SGDConfig, detached, sgd_step
+from pipeline.optim import Params, SGDConfig, detached, sgd_directions
 
 
 def phi_coefficient(cfg: SGDConfig, has_buffer: bool) -> float:
@@ -62,17 +62,22 @@ def forward_meta_step(model: nn.Module, state: BaseState, rule: UpdateRule, opti
     """
     x, y = batch
     params = {k: p.detach().requires_grad_() for k, p in state.params.items()}
-    split = split_forward(model, params, state.buffers, x) if traced and rule.learned_lr is None else None
+    split = split_forward(model, params, state.buffers, x) if traced and rule.learns_loss else None
     linear = TracedLinearization(split, params, state.buffers, x) if split is not None else RecomputedLinearization(model, state, params, x)
     base_loss = rule.loss(linear.outputs, y)
     grads = dict(zip(params, torch.autograd.grad(base_loss, list(params.values()))))
     with torch.no_grad():
         lr = rule.current_lr()
-        new_params, momentum = sgd_step(detached(params), grads, state.momentum, lr, cfg)
+        directions, momentum = sgd_directions(detached(params), grads, state.momentum, cfg)
+        new_params = {k: p.detach() - (rule.learned_update.step(k, directions[k]) if rule.learned_update is not None
+                                       else lr * directions[k]) for k, p in params.items()}
     leaves = {k: p.requires_grad_() for k, p in new_params.items()}
     meta_loss = meta_objective(model, leaves, state.buffers, meta_batch, task)
     v = dict(zip(leaves, torch.autograd.grad(meta_loss, list(leaves.values()))))
-    meta_grads = _meta_gradients(rule, state, params, new_params, v, linear, y, cfg, lr)
+    if rule.learned_update is not None:  # closed form: the step is linear in the rule's factors
+        meta_grads: list[torch.Tensor | None] = list(rule.learned_update.meta_gradients(directions, v))
+    else:
+        meta_grads = _meta_gradients(rule, state, params, new_params, v, linear, y, cfg, lr)
     step_meta_parameters(rule.meta_parameters(), meta_grads, optimizer)
     next_state = BaseState(detached(new_params), state.buffers, detached(momentum))
     return next_state, float(base_loss.detach()), float(meta_loss.detach())

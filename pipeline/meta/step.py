@@ -19,7 +19,7 @@ from torch.func import functional_call
 
 from pipeline.learned.handcrafted import task_loss
 from pipeline.learned.rules import UpdateRule
-from pipeline.optim import Params, SGDConfig, detached, sgd_step
+from pipeline.optim import Params, SGDConfig, detached
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
@@ -60,11 +60,10 @@ def base_step(model: nn.Module, state: BaseState, rule: UpdateRule, batch: Batch
     grads = torch.autograd.grad(loss, list(params.values()), create_graph=differentiable)
     named_grads = dict(zip(params, grads))
     if differentiable:
-        new_params, momentum = sgd_step(params, named_grads, state.momentum, rule.learning_rate(), cfg)
+        new_params, momentum = rule.step(params, named_grads, state.momentum, cfg, rule.learning_rate())
         return new_params, momentum, loss
     with torch.no_grad():
-        lr = rule.learning_rate()
-        new_params, momentum = sgd_step(detached(params), named_grads, state.momentum, float(lr), cfg)
+        new_params, momentum = rule.step(detached(params), named_grads, state.momentum, cfg, rule.current_lr())
     return new_params, momentum, loss.detach()
 
 

@@ -38,7 +38,10 @@ class MethodSetup:
 def base_setup(params: Params, pair: str, method: str) -> MethodSetup:
     init = METHODS[method].init
     offline = params.offline_for(pair, init)
-    return MethodSetup(params.pairs[pair], params.methods[method], offline, params.representation)
+    config, method_config = params.pairs[pair], params.methods[method]
+    if method_config.lr is not None:  # the method's own base learning rate (hand-designed optimisers)
+        config = replace(config, optim=replace(config.optim, lr=method_config.lr))
+    return MethodSetup(config, method_config, offline, params.representation)
 
 
 def knobs_for(setup: MethodSetup, space: SearchSpace) -> list[str]:

@@ -27,11 +27,13 @@ def tiny_problem(task: str, seed: int = 0, n: int = 16, d: int = 3, c: int = 3):
 
 
 def double_rule(method: str, task: str, base_lr: float = 0.1, seed: int = 0,
-                representation: RepresentationConfig = RepresentationConfig()) -> UpdateRule:
-    rule = build_rule(method, task, base_lr, seed, representation)
-    rule.loss.double()
-    if rule.learned_lr is not None:
-        rule.learned_lr.double()
+                representation: RepresentationConfig = RepresentationConfig(), model: nn.Module | None = None) -> UpdateRule:
+    """The method's rule in float64; update rules (Meta-SGD, Meta-Curvature) take their shapes from ``model``."""
+    shapes = {k: p.shape for k, p in model.named_parameters()} if model is not None else None
+    rule = build_rule(method, task, base_lr, seed, representation, param_shapes=shapes)
+    for module in (rule.loss, rule.learned_lr, rule.learned_update):
+        if module is not None:
+            module.double()
     return rule
 
 
