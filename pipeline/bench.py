@@ -5,7 +5,8 @@ Variants, on random data of each model's input shape (timing needs no real data)
 the model), ``adalfl_forward`` (exact forward-mode meta-gradient), ``adalfl_forward_k5``
 (a forward-mode meta step every 5 base steps); on request (``--variants``)
 ``adalfl_forward_recompute`` (forward mode with ``torch.func.jvp``, which runs the forward
-pass again, instead of the traced tangent-only graph). Time: median over the timed rounds after
+pass again, instead of the traced tangent-only graph), ``meta_sgd`` and ``meta_curvature``
+(a base step and a closed-form meta step of the learned update rules). Time: median over the timed rounds after
 warm-up, the variants interleaved round by round in one process so machine drift cancels;
 a k5 round is 5 steps, reported per step. Peak memory: one subprocess per variant, the
 peak resident-set growth over the process's size before the first step (CPU) or
@@ -35,7 +36,7 @@ from pipeline.io import write_json
 
 MODELS = {"mlp": (1, 28, 28), "lenet5": (1, 28, 28), "resnet18": (3, 32, 32)}
 VARIANTS = ("baseline", "adalfl_unrolled", "adalfl_forward", "adalfl_forward_k5")
-OPTIONAL_VARIANTS = ("adalfl_forward_recompute",)
+OPTIONAL_VARIANTS = ("adalfl_forward_recompute", "meta_sgd", "meta_curvature")  # the update rules: closed-form meta step
 SGD = SGDConfig(momentum=0.9, nesterov=True, weight_decay=5e-4)
 
 
@@ -48,8 +49,12 @@ class Runner:
         shape = MODELS[model_name]
         self.model = build_model(model_name, shape, 10, seed=0).to(device).train()
         self.state = BaseState.from_module(self.model)
-        self.rule = build_rule("baseline" if variant == "baseline" else "adalfl", "classification", 0.01, seed=0)
-        self.rule.loss.to(device)
+        method = variant if variant in ("baseline", "meta_sgd", "meta_curvature") else "adalfl"
+        shapes = {k: p.shape for k, p in self.model.named_parameters()}
+        self.rule = build_rule(method, "classification", 0.01, seed=0, param_shapes=shapes)
+        for module in (self.rule.loss, self.rule.learned_update):
+            if module is not None:
+                module.to(device)
         self.optimizer = torch.optim.Adam(self.rule.meta_parameters(), lr=1e-5) if self.rule.is_learned else None
         gen = torch.Generator().manual_seed(0)
         self.batches = [(torch.randn(batch_size, *shape, generator=gen).to(device), torch.randint(0, 10, (batch_size,), generator=gen).to(device)) for _ in range(2)]
