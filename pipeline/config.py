@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 
 from pipeline.configparse import ConfigError, key_path, parse_dataclass
+from pipeline.l2l.config import L2LConfig
 from pipeline.methods import INITS, METHODS, needed_inits
 
 MetaSplit = Literal["valid", "train"]
@@ -274,6 +275,7 @@ class Params:
     representation: RepresentationConfig = field(default_factory=RepresentationConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
     tune: TuneConfig = field(default_factory=TuneConfig)
+    l2l: L2LConfig = field(default_factory=L2LConfig)  # the L2L benchmark (seed 002); no problems: no stage
 
     def __post_init__(self) -> None:
         from pipeline.data.registry import DATASETS
@@ -289,6 +291,9 @@ class Params:
                 raise ConfigError(f"{key_path('offline', name)}: unknown offline phase (known: {', '.join(INITS[1:])})")
         _check_pair_offline(self)
         _check_run(self)
+        if any(problem != "quadratic" for problem in self.l2l.problems) and self.l2l.dataset not in self.datasets:
+            raise ConfigError(f"l2l.dataset: {self.l2l.dataset!r} is not in datasets ({', '.join(self.datasets)}); "
+                              f"the MLP problems train on its prepared images")
 
     def offline_for(self, pair: str, init: str) -> OfflineConfig | None:
         """``offline.<init>`` with the pair's overrides applied; None for the handcrafted loss (no offline phase)."""

@@ -81,6 +81,11 @@ def test_number_written_by_dvc_exp_run_parses_as_number(params_dict, tmp_path):
         (lambda p: p.update(datasets=["diabetes"]), "run.pairs[0]: pair 'digits_mlp' uses data set 'digits', which is not in datasets: add it there"),
         (lambda p: p.update(seeds=3), "seeds: expected a list"),
         (lambda p: p.update(device="tpu"), "device: expected one of 'cpu', 'cuda', 'auto'"),
+        (lambda p: p.update(l2l={"problems": ["quadratc"]}), "l2l.problems[0]: unknown problem 'quadratc'"),
+        (lambda p: p.update(l2l={"problems": ["mlp"], "dataset": "mnist5k"}), "l2l.dataset: 'mnist5k' is not in datasets"),
+        (lambda p: p.update(l2l={"optimiser": {"preprocess": "log"}}), "l2l.optimiser.preprocess: expected one of 'log_sign', 'none'"),
+        (lambda p: p["methods"].update(adam={"lr": 0}), "methods.adam.lr: expected a positive number"),
+        (lambda p: p["methods"].update(adam={"online": {"meta_lr": 1e-3}}), "methods.adam.online: unknown key (adam has no online phase)"),
     ],
 )
 def test_bad_params_fail_with_key_path(params_dict, mutate, expected):
