@@ -1,4 +1,4 @@
-"""The functional SGD against torch.optim.SGD over many steps."""
+"""The functional optimisers against torch.optim (SGD, Adam, RMSprop) over many steps."""
 
 from __future__ import annotations
 
@@ -17,25 +17,30 @@ CONFIGS = [
 ]
 
 
-@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"mom{c.momentum}-damp{c.dampening}-nest{c.nesterov}-wd{c.weight_decay}")
-def test_functional_sgd_equals_torch_optim_sgd_over_20_steps(cfg):
-    torch.manual_seed(0)
-    reference = MLP((5,), 3, hidden=16)
+def run_side_by_side(optimizer, reference, step, state, steps, dtype=torch.float32):
+    """``steps`` steps of torch.optim on ``reference`` and of the functional ``step`` on a copy of its weights."""
     params = {k: v.detach().clone() for k, v in reference.named_parameters()}
-    optimizer = torch.optim.SGD(reference.parameters(), lr=0.05, momentum=cfg.momentum, dampening=cfg.dampening,
-                                nesterov=cfg.nesterov, weight_decay=cfg.weight_decay)
-    buffers: dict[str, torch.Tensor] = {}
-    functional_model = MLP((5,), 3, hidden=16)
-    for step in range(20):
-        x, y = torch.randn(8, 5), torch.randint(0, 3, (8,))
+    functional_model = MLP((5,), 3, hidden=16).to(dtype)
+    for _ in range(steps):
+        x, y = torch.randn(8, 5, dtype=dtype), torch.randint(0, 3, (8,))
         optimizer.zero_grad()
         torch.nn.functional.cross_entropy(reference(x), y).backward()
         optimizer.step()
         leaves = {k: v.requires_grad_() for k, v in params.items()}
         loss = torch.nn.functional.cross_entropy(torch.func.functional_call(functional_model, leaves, (x,)), y)
         grads = dict(zip(leaves, torch.autograd.grad(loss, list(leaves.values()))))
-        params, buffers = sgd_step(detached(leaves), grads, buffers, 0.05, cfg)
-        params, buffers = detached(params), detached(buffers)
+        params, state = step(detached(leaves), grads, state)
+        params, state = detached(params), detached(state)
+    return params, state
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"mom{c.momentum}-damp{c.dampening}-nest{c.nesterov}-wd{c.weight_decay}")
+def test_functional_sgd_equals_torch_optim_sgd_over_20_steps(cfg):
+    torch.manual_seed(0)
+    reference = MLP((5,), 3, hidden=16)
+    optimizer = torch.optim.SGD(reference.parameters(), lr=0.05, momentum=cfg.momentum, dampening=cfg.dampening,
+                                nesterov=cfg.nesterov, weight_decay=cfg.weight_decay)
+    params, buffers = run_side_by_side(optimizer, reference, lambda p, g, b: sgd_step(p, g, b, 0.05, cfg), {}, 20)
     for name, param in reference.named_parameters():
         torch.testing.assert_close(params[name], param.detach(), rtol=0, atol=1e-6)
         if cfg.momentum:
@@ -56,23 +61,12 @@ def test_functional_adaptive_optimisers_equal_torch_optim_over_30_steps(kind, we
     """adam_step / rmsprop_step against torch.optim.Adam / RMSprop (defaults), float64, 30 steps."""
     torch.manual_seed(0)
     reference = MLP((5,), 3, hidden=16).double()
-    params = {k: v.detach().clone() for k, v in reference.named_parameters()}
-    initial = {k: v.clone() for k, v in params.items()}
+    initial = {k: v.detach().clone() for k, v in reference.named_parameters()}
     cfg = AdaptiveConfig(weight_decay=weight_decay)
     optimizer = (torch.optim.Adam(reference.parameters(), lr=0.01, weight_decay=weight_decay) if kind == "adam"
                  else torch.optim.RMSprop(reference.parameters(), lr=0.01, weight_decay=weight_decay))
     step_fn = adam_step if kind == "adam" else rmsprop_step
-    state: dict[str, torch.Tensor] = {}
-    functional_model = MLP((5,), 3, hidden=16).double()
-    for _ in range(30):
-        x, y = torch.randn(8, 5, dtype=torch.float64), torch.randint(0, 3, (8,))
-        optimizer.zero_grad()
-        torch.nn.functional.cross_entropy(reference(x), y).backward()
-        optimizer.step()
-        leaves = {k: v.requires_grad_() for k, v in params.items()}
-        loss = torch.nn.functional.cross_entropy(torch.func.functional_call(functional_model, leaves, (x,)), y)
-        grads = dict(zip(leaves, torch.autograd.grad(loss, list(leaves.values()))))
-        params, state = step_fn(detached(leaves), grads, state, 0.01, cfg)
+    params, _ = run_side_by_side(optimizer, reference, lambda p, g, s: step_fn(p, g, s, 0.01, cfg), {}, 30, torch.float64)
     moved = max(float((params[k] - v).abs().max()) for k, v in initial.items())
     assert moved > 1e-3  # the parameters travelled: equality is not the initial weights'
     for name, param in reference.named_parameters():
