@@ -8,7 +8,9 @@ and r does not depend on phi (weight decay, the carried momentum buffer), the me
 
 No second-order graph through the model is built; only the tiny loss network is
 differentiated twice. c is 1 for plain SGD, 1 + mu for Nesterov (see ``phi_coefficient``).
-For a learned learning rate the step is linear in alpha: dL/dalpha = -v . d, d the whole update.
+For a learned learning rate the step is linear in alpha: dL/dalpha = -v . d, d the whole update;
+for the learned update rules (Meta-SGD, Meta-Curvature) it is linear in their factors, whose
+closed-form gradients ``pipeline.learned.update`` gives from d and v alone.
 u comes from the tangent half of the base step's own forward pass (``pipeline.meta.linearize``),
 so the JVP costs the tangent work alone; ``torch.func.jvp`` is the fallback.
 """
