@@ -7,6 +7,7 @@ wrong types and impossible values with one line naming the key path.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
 from pathlib import Path
 from typing import Any, Literal
 
@@ -228,7 +229,8 @@ class TuneConfig:
     sampler_seed: int = 0  # TPE's seed
     pruning: bool = True  # median pruning on the validation errors reported during training
     startup_trials: int = 3  # trials before pruning starts
-    storage: str | None = None  # null: a journal file under `dir`; or sqlite:///..., postgresql://user@host/db
+    storage: str | None = None  # null: a journal file under `dir`; or sqlite:///..., postgresql://user@host/db (no password)
+    storage_env: str | None = None  # or the name of an environment variable holding the whole URL (a password may be in it)
     dir: str = "data/tuning"  # embedded journals (outside DVC outputs, so an interrupted study continues)
     space: SearchSpace = field(default_factory=SearchSpace)
 
@@ -251,6 +253,12 @@ class TuneConfig:
             raise ConfigError("seeds: expected at least one seed")
         if self.storage is not None and not self.storage.startswith(("sqlite:///", "postgresql", "mysql")):
             raise ConfigError(f"storage: expected null, sqlite:///PATH or postgresql://..., got {self.storage!r}")
+        if self.storage is not None and urlsplit(self.storage).password is not None:
+            raise ConfigError("storage: the URL contains a password, which would be copied into dvc.lock and `dvc exp show`; "
+                              "remove it and give the password by PGPASSWORD or ~/.pgpass, or put the whole URL in an "
+                              "environment variable and name it in tune.storage_env")
+        if self.storage is not None and self.storage_env is not None:
+            raise ConfigError("storage_env: set either tune.storage or tune.storage_env, not both")
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,8 @@ def test_number_written_by_dvc_exp_run_parses_as_number(params_dict, tmp_path):
         (lambda p: p.update(datasets=["diabetes"]), "run.pairs[0]: pair 'digits_mlp' uses data set 'digits', which is not in datasets: add it there"),
         (lambda p: p.update(seeds=3), "seeds: expected a list"),
         (lambda p: p.update(device="tpu"), "device: expected one of 'cpu', 'cuda', 'auto'"),
+        (lambda p: p.setdefault("tune", {}).update(storage="postgresql://lfl:s3cret@db:5432/lfl"), "tune.storage: the URL contains a password"),
+        (lambda p: p.setdefault("tune", {}).update(storage="sqlite:///x.db", storage_env="LFL_STORAGE"), "tune.storage_env: set either"),
         (lambda p: p.update(l2l={"problems": ["quadratc"]}), "l2l.problems[0]: unknown problem 'quadratc'"),
         (lambda p: p.update(l2l={"problems": ["mlp"], "dataset": "mnist5k"}), "l2l.dataset: 'mnist5k' is not in datasets"),
         (lambda p: p.update(l2l={"optimiser": {"preprocess": "log"}}), "l2l.optimiser.preprocess: expected one of 'log_sign', 'none'"),

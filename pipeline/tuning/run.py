@@ -14,7 +14,7 @@ from pipeline.derive import resolve_device
 from pipeline.interrupt import stop_on_signals
 from pipeline.tuning.objective import make_objective
 from pipeline.tuning.space import base_setup, knobs_for, study_name
-from pipeline.tuning.study import fail_dead_trials, open_storage, open_study, run_trials, summarise
+from pipeline.tuning.study import fail_dead_trials, open_storage, open_study, redacted, run_trials, summarise
 
 
 def tune_method(params: Params, pair: str, method: str, data_dir: Path, worker: bool, n_trials: int | None,
@@ -31,8 +31,10 @@ def tune_method(params: Params, pair: str, method: str, data_dir: Path, worker: 
         raise ConfigError(f"tune.space: nothing to tune for {method} (every range it uses is null)")
     try:
         storage, shown = open_storage(tune, pair, method)
-    except Exception as error:  # an unreachable server, a bad URL, a missing driver: one line, no traceback
-        first = (str(error).strip().splitlines() or [""])[0]
+    except ConfigError:
+        raise
+    except Exception as error:  # an unreachable server, a bad URL, a missing driver: one line, no traceback, no password
+        first = redacted((str(error).strip().splitlines() or [""])[0], tune)
         raise ConfigError(f"tune.storage: cannot open the study storage ({type(error).__name__}: {first})") from None
     study = open_study(tune, storage, study_name(tune, setup, pair, method, knobs), worker=worker)
     revived = fail_dead_trials(study, storage)

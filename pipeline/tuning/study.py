@@ -28,6 +28,7 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState
 
 from pipeline.config import TuneConfig
+from pipeline.configparse import ConfigError
 from pipeline.interrupt import Interrupted, StopRequest
 from pipeline.tuning.objective import worker_id
 
@@ -36,21 +37,41 @@ HEARTBEAT_S, GRACE_S = 20, 60
 ORPHAN_S = 10  # a running trial still without its owner this long after it started lost its process
 
 
+def storage_url(tune: TuneConfig) -> str | None:
+    """The RDB URL: ``tune.storage``, or the environment variable ``tune.storage_env`` names; None: a journal file."""
+    if tune.storage_env is None:
+        return tune.storage
+    url = os.environ.get(tune.storage_env)
+    if not url:
+        raise ConfigError(f"tune.storage_env: the environment variable {tune.storage_env} is not set (it should hold the storage URL)")
+    return url
+
+
+def redacted(text: str, tune: TuneConfig) -> str:
+    """``text`` with the storage URL's password (if any) replaced: error messages may quote the URL."""
+    from urllib.parse import urlsplit
+
+    url = os.environ.get(tune.storage_env, "") if tune.storage_env else (tune.storage or "")
+    password = urlsplit(url).password if url else None
+    return text.replace(password, "***") if password else text
+
+
 def open_storage(tune: TuneConfig, pair: str, method: str) -> tuple[BaseStorage, str]:
     """(storage, a description safe to print: no password)."""
-    if tune.storage is None:
+    url = storage_url(tune)
+    if url is None:
         path = Path(tune.dir) / pair / f"{method}.journal"
         path.parent.mkdir(parents=True, exist_ok=True)
         return JournalStorage(JournalFileBackend(str(path))), f"journal file {path}"
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
-    shown = make_url(tune.storage).render_as_string(hide_password=True)
+    shown = make_url(url).render_as_string(hide_password=True)
     for attempt in range(3):  # workers starting together race to create the tables; the loser retries
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats: stable in use since v2.9
-                return RDBStorage(tune.storage, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S), shown
+                return RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S), shown
         except SQLAlchemyError:
             if attempt == 2:
                 raise
