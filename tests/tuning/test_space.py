@@ -40,6 +40,17 @@ def test_values_land_in_the_right_configs(params):
         apply_values(setup, {"momentum": 0.9})
 
 
+def test_a_method_lr_replaces_the_pairs_and_tuning_replaces_both(params_dict):
+    """methods.adam.lr is Adam's base learning rate (the pair's optim.lr stays SGD's); a tuned base_lr wins."""
+    params_dict["methods"]["adam"] = {"lr": 3e-3}
+    params = parse_params(params_dict)
+    setup = base_setup(params, "digits_mlp", "adam")
+    assert setup.pair.optim.lr == 3e-3 and params.pairs["digits_mlp"].optim.lr == 0.01
+    assert base_setup(params, "digits_mlp", "baseline").pair.optim.lr == 0.01
+    assert knobs_for(setup, params.tune.space) == ["base_lr"]
+    assert apply_values(setup, {"base_lr": 2e-4}).pair.optim.lr == 2e-4
+
+
 def test_suggest_draws_log_uniform_within_the_ranges(params):
     class Recorder:
         def __init__(self):
