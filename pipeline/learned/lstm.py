@@ -8,7 +8,8 @@ Gradient preprocessing (the paper's Appendix A): g becomes (log|g| / p, sign g) 
 |g| >= e^-p, else (-1, e^p g), so gradients of very different magnitudes reach the LSTM on
 one scale. The paper writes p = 10; the authors' code (learning_to_learn ``util.py``)
 uses k = 5 and an output scale of 0.01 for MNIST, and no preprocessing and scale 1 for the
-quadratic functions. All three are configurable (``l2l.optimizer``).
+quadratic functions. All three are configurable (``l2l.optimiser``; the per-problem defaults
+and why: ``pipeline.l2l.problems.OPTIMISER_DEFAULTS``).
 
 The cell is written by hand (``nn.LSTM`` has no double backward or forward-mode path on
 some back ends); ``tests/learned/test_lstm.py`` checks it against ``nn.LSTMCell``.
