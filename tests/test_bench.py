@@ -15,9 +15,16 @@ def test_time_model_reports_every_variant():
     assert set(times) == set(VARIANTS) and all(t > 0 for t in times.values())
 
 
-def test_optional_recompute_variant_is_timed_on_request():
+def test_optional_variants_are_timed_on_request():
+    """The recompute JVP and the update rules (Meta-SGD, Meta-Curvature), whose meta step moves their factors."""
     times = time_model("lenet5", batch_size=2, warmup=0, rounds=1, device=CPU, variants=("baseline",) + OPTIONAL_VARIANTS)
-    assert set(times) == {"baseline", "adalfl_forward_recompute"}
+    assert set(times) == {"baseline", "adalfl_forward_recompute", "meta_sgd", "meta_curvature"}
+    assert all(t > 0 for t in times.values())
+    for rule in ("meta_sgd", "meta_curvature"):
+        runner = Runner("lenet5", rule, batch_size=2, device=CPU)
+        before = [p.detach().clone() for p in runner.rule.meta_parameters()]
+        runner.unit()
+        assert any(not torch.equal(a, b) for a, b in zip(before, runner.rule.meta_parameters()))
     with pytest.raises(ValueError, match="unknown variant"):
         Runner("mlp", "adalfl_forwards", batch_size=2, device=CPU)
 

@@ -81,5 +81,5 @@ def test_rules_pick_the_right_meta_parameters():
     assert build_rule("baseline", "regression", 0.01, 0).meta_parameters() == []
     assert isinstance(build_rule("baseline", "regression", 0.01, 0).loss, HandcraftedLoss)
     meta_lr = build_rule("meta_lr", "regression", 0.01, 0)
-    assert len(meta_lr.meta_parameters()) == 1 and float(meta_lr.learning_rate()) == pytest.approx(0.01)
+    assert len(meta_lr.meta_parameters()) == 1 and meta_lr.current_lr() == pytest.approx(0.01)
     assert len(build_rule("adalfl", "regression", 0.01, 0).meta_parameters()) == 6
