@@ -52,9 +52,8 @@ class Runner:
         method = variant if variant in ("baseline", "meta_sgd", "meta_curvature") else "adalfl"
         shapes = {k: p.shape for k, p in self.model.named_parameters()}
         self.rule = build_rule(method, "classification", 0.01, seed=0, param_shapes=shapes)
-        for module in (self.rule.loss, self.rule.learned_update):
-            if module is not None:
-                module.to(device)
+        for module in self.rule.modules():
+            module.to(device)
         self.optimizer = torch.optim.Adam(self.rule.meta_parameters(), lr=1e-5) if self.rule.is_learned else None
         gen = torch.Generator().manual_seed(0)
         self.batches = [(torch.randn(batch_size, *shape, generator=gen).to(device), torch.randint(0, 10, (batch_size,), generator=gen).to(device)) for _ in range(2)]

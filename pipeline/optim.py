@@ -9,7 +9,7 @@ caller detaches them between steps, as the paper's online algorithm does.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -98,3 +98,16 @@ def rmsprop_step(params: Params, grads: Params, state: Params, lr: float, cfg: A
         new_params[name] = param - lr * grad / (square_avg.sqrt() + cfg.eps)
         new_state[f"square_avg/{name}"] = square_avg
     return new_params, new_state
+
+
+def hand_designed_step(kind: str, params: Params, grads: Params, state: Params, lr: float, cfg: SGDConfig = SGDConfig()) -> tuple[Params, Params]:
+    """One step of a hand-designed optimiser: ``sgd`` (as ``cfg`` says), ``nesterov`` (momentum 0.9 where ``cfg`` has
+    none), ``adam`` or ``rmsprop`` (torch's defaults); every one keeps ``cfg``'s weight decay."""
+    if kind == "sgd":
+        return sgd_step(params, grads, state, lr, cfg)
+    if kind == "nesterov":
+        return sgd_step(params, grads, state, lr, replace(cfg, momentum=cfg.momentum or 0.9, nesterov=True))
+    if kind in ("adam", "rmsprop"):
+        step = adam_step if kind == "adam" else rmsprop_step
+        return step(params, grads, state, lr, AdaptiveConfig(weight_decay=cfg.weight_decay))
+    raise ValueError(f"unknown optimiser {kind!r} (known: sgd, nesterov, adam, rmsprop)")

@@ -33,9 +33,8 @@ def param_shapes(data: LoadedData, pair: PairConfig) -> dict[str, torch.Size]:
 
 
 def _to(rule: UpdateRule, device: torch.device) -> UpdateRule:
-    for module in (rule.loss, rule.learned_lr, rule.learned_update):
-        if module is not None:
-            module.to(device)
+    for module in rule.modules():
+        module.to(device)
     return rule
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from pipeline.models.small import MLP
-from pipeline.optim import AdaptiveConfig, SGDConfig, adam_step, detached, rmsprop_step, sgd_step
+from pipeline.optim import AdaptiveConfig, SGDConfig, adam_step, detached, hand_designed_step, rmsprop_step, sgd_step
 
 CONFIGS = [
     SGDConfig(),
@@ -71,3 +71,15 @@ def test_functional_adaptive_optimisers_equal_torch_optim_over_30_steps(kind, we
     assert moved > 1e-3  # the parameters travelled: equality is not the initial weights'
     for name, param in reference.named_parameters():
         torch.testing.assert_close(params[name], param.detach(), rtol=1e-12, atol=1e-13)
+
+
+def test_hand_designed_step_names_each_optimiser():
+    """sgd and nesterov are the functional SGD (nesterov adds momentum 0.9 where the pair has none); unknown fails."""
+    params, grads = {"w": torch.ones(3)}, {"w": torch.full((3,), 2.0)}
+    assert torch.equal(hand_designed_step("sgd", params, grads, {}, 0.1)[0]["w"], sgd_step(params, grads, {}, 0.1, SGDConfig())[0]["w"])
+    nesterov = sgd_step(params, grads, {}, 0.1, SGDConfig(momentum=0.9, nesterov=True))
+    mine = hand_designed_step("nesterov", params, grads, {}, 0.1)
+    assert torch.equal(mine[0]["w"], nesterov[0]["w"]) and torch.equal(mine[1]["w"], nesterov[1]["w"])
+    assert torch.equal(hand_designed_step("adam", params, grads, {}, 0.1)[0]["w"], adam_step(params, grads, {}, 0.1)[0]["w"])
+    with pytest.raises(ValueError, match="unknown optimiser 'adagrad'"):
+        hand_designed_step("adagrad", params, grads, {}, 0.1)

@@ -21,7 +21,7 @@ from pipeline.l2l.config import L2LConfig
 from pipeline.l2l.problems import Instance, mlp_instance, optimiser_defaults, quadratic_instance
 from pipeline.learned.lstm import CoordinatewiseLSTM
 from pipeline.meta.unroll import meta_train_episode, run_learned
-from pipeline.optim import SGDConfig, adam_step, rmsprop_step, sgd_step
+from pipeline.optim import hand_designed_step
 from pipeline.progress import Progress
 
 HAND_DESIGNED = ("sgd", "nesterov", "rmsprop", "adam")
@@ -72,22 +72,13 @@ def run_hand_designed(kind: str, lr: float, instance: Instance, steps: int) -> l
         grads = {"theta": torch.autograd.grad(loss, theta)[0]}
         losses.append(float(loss.detach()))
         with torch.no_grad():
-            params, state = _hand_step(kind, {"theta": theta.detach()}, grads, state, lr)
+            params, state = hand_designed_step(kind, {"theta": theta.detach()}, grads, state, lr)
     losses.append(float(instance.objective(params["theta"], instance.next_batch()).detach()))
     return losses
 
 
 def _run_lstm(net: CoordinatewiseLSTM, instance: Instance, steps: int) -> list[float]:
     return run_learned(net, instance.objective, instance.theta0, instance.next_batch, steps)
-
-
-def _hand_step(kind: str, params: dict[str, torch.Tensor], grads: dict[str, torch.Tensor], state: dict[str, torch.Tensor],
-               lr: float) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-    if kind == "adam":
-        return adam_step(params, grads, state, lr)
-    if kind == "rmsprop":
-        return rmsprop_step(params, grads, state, lr)
-    return sgd_step(params, grads, state, lr, SGDConfig(momentum=0.9, nesterov=True) if kind == "nesterov" else SGDConfig())
 
 
 def tune_lr(kind: str, make: InstanceFactory, cfg: L2LConfig) -> float:

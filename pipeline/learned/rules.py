@@ -6,7 +6,7 @@ A rule pairs a representation with its role, so the meta-training procedures
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -19,7 +19,7 @@ from pipeline.learned.network import LossNetwork
 from pipeline.learned.taylor import TaylorLoss
 from pipeline.learned.update import MetaCurvature, MetaSGDRates
 from pipeline.methods import HAND_DESIGNED, METHODS, LossKind, UpdateKind, init_representation
-from pipeline.optim import AdaptiveConfig, Params, SGDConfig, adam_step, rmsprop_step, sgd_directions, sgd_step
+from pipeline.optim import Params, SGDConfig, hand_designed_step, sgd_directions
 
 LearnedUpdate = MetaSGDRates | MetaCurvature
 
@@ -35,11 +35,19 @@ class UpdateRule:
     def step(self, params: Params, grads: Params, buffers: Params, cfg: SGDConfig, lr: float | torch.Tensor) -> tuple[Params, Params]:
         """(theta', momentum'): SGD's direction d, scaled by ``lr`` or mapped by the learned update rule."""
         if self.base_optimizer != "sgd":
-            return hand_designed_step(self.base_optimizer, params, grads, buffers, cfg, float(lr))
-        if self.learned_update is None:
-            return sgd_step(params, grads, buffers, lr, cfg)
+            return hand_designed_step(self.base_optimizer, params, grads, buffers, lr=float(lr), cfg=cfg)
         directions, new_buffers = sgd_directions(params, grads, buffers, cfg)
-        return {k: p - self.learned_update.step(k, directions[k]) for k, p in params.items()}, new_buffers
+        return self.apply(params, directions, lr), new_buffers
+
+    def apply(self, params: Params, directions: Params, lr: float | torch.Tensor) -> Params:
+        """theta - lr * d (torch.optim.SGD's update), or theta - M(d) for a learned update rule."""
+        if self.learned_update is None:
+            return {k: p - lr * directions[k] for k, p in params.items()}
+        return {k: p - self.learned_update.step(k, directions[k]) for k, p in params.items()}
+
+    def modules(self) -> list[nn.Module]:
+        """The loss and whichever learned parts the rule has (to move or cast them together)."""
+        return [m for m in (self.loss, self.learned_lr, self.learned_update) if m is not None]
 
     @property
     def learns_loss(self) -> bool:
@@ -101,14 +109,6 @@ def make_rule(loss_kind: LossKind, learns_lr: bool, task: str, base_lr: float, s
         rule.learned_update = (MetaSGDRates(param_shapes, base_lr, representation.rate_form) if update == "meta_sgd"
                                else MetaCurvature(param_shapes, base_lr))
     return rule
-
-
-def hand_designed_step(kind: str, params: Params, grads: Params, state: Params, cfg: SGDConfig, lr: float) -> tuple[Params, Params]:
-    """A hand-designed optimiser's step; it keeps the pair's weight decay (and momentum, for Nesterov, 0.9 if none)."""
-    if kind == "nesterov":
-        return sgd_step(params, grads, state, lr, replace(cfg, momentum=cfg.momentum or 0.9, nesterov=True))
-    step = adam_step if kind == "adam" else rmsprop_step
-    return step(params, grads, state, lr, AdaptiveConfig(weight_decay=cfg.weight_decay))
 
 
 def build_rule(method: str, task: str, base_lr: float, seed: int, representation: RepresentationConfig = RepresentationConfig(),

@@ -71,8 +71,7 @@ def forward_meta_step(model: nn.Module, state: BaseState, rule: UpdateRule, opti
     with torch.no_grad():
         lr = rule.current_lr()
         directions, momentum = sgd_directions(detached(params), grads, state.momentum, cfg)
-        new_params = {k: p.detach() - (rule.learned_update.step(k, directions[k]) if rule.learned_update is not None
-                                       else lr * directions[k]) for k, p in params.items()}
+        new_params = rule.apply(detached(params), directions, lr)
     leaves = {k: p.requires_grad_() for k, p in new_params.items()}
     meta_loss = meta_objective(model, leaves, state.buffers, meta_batch, task)
     v = dict(zip(leaves, torch.autograd.grad(meta_loss, list(leaves.values()))))

@@ -51,7 +51,7 @@ def redacted(text: str, tune: TuneConfig) -> str:
     """``text`` with the storage URL's password (if any) replaced: error messages may quote the URL."""
     from urllib.parse import urlsplit
 
-    url = os.environ.get(tune.storage_env, "") if tune.storage_env else (tune.storage or "")
+    url = storage_url(tune)  # set: this runs after open_storage got past it
     password = urlsplit(url).password if url else None
     return text.replace(password, "***") if password else text
 

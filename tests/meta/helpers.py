@@ -31,9 +31,8 @@ def double_rule(method: str, task: str, base_lr: float = 0.1, seed: int = 0,
     """The method's rule in float64; update rules (Meta-SGD, Meta-Curvature) take their shapes from ``model``."""
     shapes = {k: p.shape for k, p in model.named_parameters()} if model is not None else None
     rule = build_rule(method, task, base_lr, seed, representation, param_shapes=shapes)
-    for module in (rule.loss, rule.learned_lr, rule.learned_update):
-        if module is not None:
-            module.double()
+    for module in rule.modules():
+        module.double()
     return rule
 
 
