@@ -6,7 +6,9 @@ the model), ``adalfl_forward`` (exact forward-mode meta-gradient), ``adalfl_forw
 (a forward-mode meta step every 5 base steps); on request (``--variants``)
 ``adalfl_forward_recompute`` (forward mode with ``torch.func.jvp``, which runs the forward
 pass again, instead of the traced tangent-only graph), ``meta_sgd`` and ``meta_curvature``
-(a base step and a closed-form meta step of the learned update rules). Time: median over the timed rounds after
+(a base step and a closed-form meta step of the learned update rules), ``l2l_lstm`` and
+``meta_lstm`` (a timing unit is one truncation of 20 base steps and its meta step,
+``pipeline.meta.truncated``, reported per step). Time: median over the timed rounds after
 warm-up, the variants interleaved round by round in one process so machine drift cancels;
 a k5 round is 5 steps, reported per step. Peak memory: one subprocess per variant, the
 peak resident-set growth over the process's size before the first step (CPU) or
@@ -30,13 +32,16 @@ from pipeline.learned.rules import build_rule
 from pipeline.meta.forward import forward_meta_step
 from pipeline.meta.online import online_step, plain_step
 from pipeline.meta.step import BaseState
+from pipeline.meta.truncated import TruncatedTrainer
 from pipeline.models.registry import build_model
 from pipeline.optim import SGDConfig
 from pipeline.io import write_json
 
 MODELS = {"mlp": (1, 28, 28), "lenet5": (1, 28, 28), "resnet18": (3, 32, 32)}
 VARIANTS = ("baseline", "adalfl_unrolled", "adalfl_forward", "adalfl_forward_k5")
-OPTIONAL_VARIANTS = ("adalfl_forward_recompute", "meta_sgd", "meta_curvature")  # the update rules: closed-form meta step
+OPTIONAL_VARIANTS = ("adalfl_forward_recompute", "meta_sgd", "meta_curvature",  # the update rules: closed-form meta step
+                     "l2l_lstm", "meta_lstm")  # recurrent rules: truncated BPTT every UNROLL steps
+UNROLL = 20
 SGD = SGDConfig(momentum=0.9, nesterov=True, weight_decay=5e-4)
 
 
@@ -49,7 +54,7 @@ class Runner:
         shape = MODELS[model_name]
         self.model = build_model(model_name, shape, 10, seed=0).to(device).train()
         self.state = BaseState.from_module(self.model)
-        method = variant if variant in ("baseline", "meta_sgd", "meta_curvature") else "adalfl"
+        method = variant if variant in ("baseline", "meta_sgd", "meta_curvature", "l2l_lstm", "meta_lstm") else "adalfl"
         shapes = {k: p.shape for k, p in self.model.named_parameters()}
         self.rule = build_rule(method, "classification", 0.01, seed=0, param_shapes=shapes)
         for module in self.rule.modules():
@@ -59,8 +64,17 @@ class Runner:
         self.batches = [(torch.randn(batch_size, *shape, generator=gen).to(device), torch.randint(0, 10, (batch_size,), generator=gen).to(device)) for _ in range(2)]
         self.variant = variant
         self.steps_per_unit = 5 if variant.endswith("_k5") else 1
+        self.truncated: TruncatedTrainer | None = None
+        if self.rule.recurrent is not None:
+            self.steps_per_unit = UNROLL
+            self.truncated = TruncatedTrainer(self.model, self.rule.recurrent, self.rule.loss, SGD, "classification", UNROLL, self.optimizer)
+            self.truncated.start(self.state)
 
     def unit(self) -> None:
+        if self.truncated is not None:
+            for _ in range(UNROLL):
+                self.state, _, _ = self.truncated.advance(self.state, *self.batches)
+            return
         for i in range(self.steps_per_unit):
             batch, meta_batch = self.batches
             if self.variant == "baseline" or (self.variant.endswith("_k5") and i < self.steps_per_unit - 1):

@@ -180,6 +180,10 @@ class RepresentationConfig:
     ``unit``: kappa = 1 everywhere (the old behaviour).
     ``rate_form``: Meta-SGD learns log alpha per parameter entry (``log``: every rate stays
     positive) or alpha itself (``direct``, the Meta-SGD paper's form).
+    ``lstm_*``: the L2L optimiser on a pair (``l2l_lstm``): LSTM width and depth (the paper:
+    20 and 2), the gradient preprocessing's p (the paper: 10) and the constant output scale
+    (the authors' code: 0.01 for MNIST). ``meta_lstm_forget_bias``: the Meta-LSTM's initial
+    forget-gate bias; sigmoid(12) = 1 - 6e-6, so it starts as SGD up to a tiny weight decay.
     """
 
     loss_bias: bool = True
@@ -187,6 +191,18 @@ class RepresentationConfig:
     lr_form: Literal["direct", "log"] = "direct"
     rate_form: Literal["log", "direct"] = "log"  # Meta-SGD's per-parameter rates: log alpha (positive) or alpha (the paper's)
     taylor_scale: Literal["match_handcrafted", "unit"] = "match_handcrafted"
+    lstm_hidden: int = 20
+    lstm_layers: int = 2
+    lstm_p: float = 10.0
+    lstm_output_scale: float = 0.01
+    meta_lstm_forget_bias: float = 12.0
+
+    def __post_init__(self) -> None:
+        for name in ("lstm_hidden", "lstm_layers"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name}: expected an integer >= 1, got {getattr(self, name)}")
+        _positive("lstm_p", self.lstm_p)
+        _positive("lstm_output_scale", self.lstm_output_scale)
 
 
 @dataclass(frozen=True)

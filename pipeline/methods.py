@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 LossKind = Literal["handcrafted", "smooth_nn", "relu_nn", "taylor_quadratic", "taylor_cubic"]
-InitKind = Literal["handcrafted", "smooth_nn", "relu_nn", "taylor_quadratic", "taylor_cubic", "learning_rate", "meta_sgd", "meta_curvature"]
+InitKind = Literal["handcrafted", "smooth_nn", "relu_nn", "taylor_quadratic", "taylor_cubic", "learning_rate", "meta_sgd", "meta_curvature",
+                   "l2l_lstm", "meta_lstm"]
 # How the gradient becomes a step: the pair's SGD, a learned map of SGD's direction (pipeline.learned.update),
+# a recurrent learned rule with a per-coordinate state (pipeline.learned.recurrent),
 # or a hand-designed optimiser (torch.optim's Adam / RMSprop, SGD with Nesterov momentum; pipeline.optim).
-UpdateKind = Literal["sgd", "meta_sgd", "meta_curvature", "adam", "rmsprop", "nesterov"]
+UpdateKind = Literal["sgd", "meta_sgd", "meta_curvature", "l2l_lstm", "meta_lstm", "adam", "rmsprop", "nesterov"]
 HAND_DESIGNED: tuple[str, ...] = ("adam", "rmsprop", "nesterov")
+RECURRENT: tuple[str, ...] = ("l2l_lstm", "meta_lstm")  # meta-trained by truncated BPTT (pipeline.meta.truncated)
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,10 @@ METHODS: dict[str, MethodSpec] = {
     "meta_sgd": MethodSpec("handcrafted", False, "meta_sgd", True, "learned per-parameter learning rates (Meta-SGD)", "meta_sgd"),
     "meta_curvature": MethodSpec("handcrafted", False, "meta_curvature", True, "learned gradient preconditioner (Meta-Curvature)",
                                  "meta_curvature"),
+    "l2l_lstm": MethodSpec("handcrafted", False, "l2l_lstm", True, "learned coordinatewise LSTM optimiser (L2L), truncated BPTT",
+                           "l2l_lstm"),
+    "meta_lstm": MethodSpec("handcrafted", False, "meta_lstm", True, "learned gated update theta' = f theta - i d (Meta-LSTM)",
+                            "meta_lstm"),
     "adam": MethodSpec("handcrafted", False, "handcrafted", False, "hand-designed Adam (torch defaults; lr: methods.adam.lr)", "adam"),
     "rmsprop": MethodSpec("handcrafted", False, "handcrafted", False, "hand-designed RMSprop (torch defaults; lr: methods.rmsprop.lr)",
                           "rmsprop"),
@@ -48,14 +55,14 @@ METHODS: dict[str, MethodSpec] = {
 }
 
 INITS: tuple[str, ...] = ("handcrafted", "smooth_nn", "relu_nn", "taylor_quadratic", "taylor_cubic", "learning_rate",
-                          "meta_sgd", "meta_curvature")
+                          "meta_sgd", "meta_curvature", "l2l_lstm", "meta_lstm")
 
 
 def init_representation(init: str) -> tuple[LossKind, bool, UpdateKind]:
     """(loss kind, learns_lr, update kind) of the representation an offline phase trains."""
     if init == "learning_rate":
         return "handcrafted", True, "sgd"
-    if init in ("meta_sgd", "meta_curvature"):
+    if init in ("meta_sgd", "meta_curvature", *RECURRENT):
         return "handcrafted", False, init  # type: ignore[return-value]
     return init, False, "sgd"  # type: ignore[return-value]
 

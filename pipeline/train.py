@@ -29,6 +29,7 @@ from pipeline.learned.snapshot import loss_snapshot
 from pipeline.meta.forward import forward_meta_step
 from pipeline.meta.online import online_step, plain_step
 from pipeline.meta.step import BaseState
+from pipeline.meta.truncated import TruncatedTrainer
 from pipeline.models.registry import build_model
 from pipeline.optim import SGDConfig
 from pipeline.progress import Progress
@@ -126,6 +127,11 @@ class TrainingRun:
         if self.online is not None:
             self.meta_stream = make_stream(data, self.online.meta_split, self.online.meta_batch_size or pair.batch_size, seed, "online-meta-order", pair, device)
             self.meta_optimizer = meta_optimizer(rule, self.online)
+        self.truncated: TruncatedTrainer | None = None
+        if rule.recurrent is not None:  # a stateful rule; its meta step ends every truncation of meta_interval steps
+            unroll = self.online.meta_interval if self.online is not None else 1
+            self.truncated = TruncatedTrainer(self.model, rule.recurrent, rule.loss, self.sgd, self.task, unroll, self.meta_optimizer)
+            self.truncated.start(self.state)
         self.recorder = Recorder(self.model, data, rule)
         self.recorder.record(0, self.state)
         self.step, self.elapsed_s, self.status, self.diverged_at = 0, 0.0, "running", None
@@ -135,7 +141,11 @@ class TrainingRun:
         self.step += 1
         batch = self.stream()
         online = self.online
-        if online is not None and self.meta_stream is not None and self.meta_optimizer is not None and self.step % online.meta_interval == 0:
+        if self.truncated is not None:
+            self.state, base_loss, meta_loss = self.truncated.advance(self.state, batch, self.meta_stream() if self.meta_stream else None)
+            if meta_loss is not None:
+                self.recorder.meta_losses.append(meta_loss)
+        elif online is not None and self.meta_stream is not None and self.meta_optimizer is not None and self.step % online.meta_interval == 0:
             meta_step = forward_meta_step if online.meta_grad == "forward" else online_step
             self.state, base_loss, meta_loss = meta_step(self.model, self.state, self.rule, self.meta_optimizer, batch, self.meta_stream(), self.sgd, self.task)
             self.recorder.meta_losses.append(meta_loss)
@@ -158,6 +168,7 @@ class TrainingRun:
             "meta_optimizer": self.meta_optimizer.state_dict() if self.meta_optimizer is not None else None,
             "stream": self.stream.state_dict(),
             "meta_stream": self.meta_stream.state_dict() if self.meta_stream is not None else None,
+            "truncated": self.truncated.state_dict() if self.truncated is not None else None,
             "recorder": {"history": recorder.history, "snapshots": recorder.snapshots,
                          "base_losses": recorder.base_losses, "meta_losses": recorder.meta_losses},
             "rng": rng_states(),
@@ -173,6 +184,8 @@ class TrainingRun:
         self.stream.load_state_dict(saved["stream"])
         if self.meta_stream is not None:
             self.meta_stream.load_state_dict(saved["meta_stream"])
+        if self.truncated is not None:
+            self.truncated.load_state_dict(saved["truncated"], device)
         for key, value in saved["recorder"].items():
             setattr(self.recorder, key, value)
         set_rng_states(saved["rng"])

@@ -149,3 +149,31 @@ def test_update_rules_train_and_resume_bit_identically(digits_data, method):
         assert any(not torch.equal(a, b) for a, b in zip(before, whole.rule.meta_parameters()))
     else:
         assert set(whole.state.momentum)  # the optimiser's state is carried between steps (and checkpointed)
+
+
+@pytest.mark.parametrize("method", ["l2l_lstm", "meta_lstm"])
+def test_recurrent_rules_train_and_resume_bit_identically_mid_truncation(digits_data, method):
+    """A run restored mid-truncation (its rule state and window in the state dict) ends bit-identical to one that
+    was not; the rule's weights move at every truncation's end; the Meta-LSTM, which starts as SGD, learns."""
+    from pipeline.train import TrainingRun
+
+    online = MethodConfig(online=OnlineConfig(meta_lr=1e-3, meta_interval=7))
+    pair = PairConfig(dataset="digits", model="logistic", optim=OptimConfig(lr=0.05), steps=30, batch_size=64, eval_interval=15)
+    runs = [TrainingRun(digits_data, pair, online, fresh_rule(digits_data, pair, method, 0, CPU), 0, CPU) for _ in range(2)]
+    whole, halves = runs
+    before = [p.detach().clone() for p in whole.rule.meta_parameters()]
+    for _ in range(10):  # 10 = one truncation of 7 and 3 steps into the next
+        whole.advance()
+        halves.advance()
+    resumed = TrainingRun(digits_data, pair, online, fresh_rule(digits_data, pair, method, 0, CPU), 0, CPU)
+    resumed.load_state_dict(halves.state_dict(), CPU)
+    for _ in range(20):
+        whole.advance()
+        resumed.advance()
+    for name, value in whole.state.params.items():
+        assert torch.equal(value, resumed.state.params[name])
+    for a, b in zip(whole.rule.meta_parameters(), resumed.rule.meta_parameters()):
+        assert torch.equal(a, b)
+    assert all(not torch.equal(a, b) for a, b in zip(before, whole.rule.meta_parameters()))
+    if method == "meta_lstm":
+        assert whole.recorder.history[-1]["valid_error"] < whole.recorder.history[0]["valid_error"] - 0.3

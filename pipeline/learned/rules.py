@@ -17,8 +17,9 @@ from pipeline.learned.handcrafted import HandcraftedLoss
 from pipeline.learned.learning_rate import LearnedLearningRate
 from pipeline.learned.network import LossNetwork
 from pipeline.learned.taylor import TaylorLoss
+from pipeline.learned.recurrent import LSTMOptimiserRule, MetaLSTMRule, RecurrentRule
 from pipeline.learned.update import MetaCurvature, MetaSGDRates
-from pipeline.methods import HAND_DESIGNED, METHODS, LossKind, UpdateKind, init_representation
+from pipeline.methods import HAND_DESIGNED, METHODS, RECURRENT, LossKind, UpdateKind, init_representation
 from pipeline.optim import Params, SGDConfig, hand_designed_step, sgd_directions
 
 LearnedUpdate = MetaSGDRates | MetaCurvature
@@ -31,6 +32,7 @@ class UpdateRule:
     learned_lr: LearnedLearningRate | None = None
     learned_update: LearnedUpdate | None = None  # Meta-SGD / Meta-Curvature: the map from direction to step
     base_optimizer: str = "sgd"  # sgd (the pair's), or a hand-designed one: adam, rmsprop, nesterov
+    recurrent: RecurrentRule | None = None  # L2L LSTM / Meta-LSTM: stateful, stepped by pipeline.meta.truncated
 
     def step(self, params: Params, grads: Params, buffers: Params, cfg: SGDConfig, lr: float | torch.Tensor) -> tuple[Params, Params]:
         """(theta', momentum'): SGD's direction d, scaled by ``lr`` or mapped by the learned update rule."""
@@ -41,13 +43,15 @@ class UpdateRule:
 
     def apply(self, params: Params, directions: Params, lr: float | torch.Tensor) -> Params:
         """theta - lr * d (torch.optim.SGD's update), or theta - M(d) for a learned update rule."""
+        if self.recurrent is not None:
+            raise TypeError("a recurrent rule carries a state between steps; step it with pipeline.meta.truncated")
         if self.learned_update is None:
             return {k: p - lr * directions[k] for k, p in params.items()}
         return {k: p - self.learned_update.step(k, directions[k]) for k, p in params.items()}
 
     def modules(self) -> list[nn.Module]:
         """The loss and whichever learned parts the rule has (to move or cast them together)."""
-        return [m for m in (self.loss, self.learned_lr, self.learned_update) if m is not None]
+        return [m for m in (self.loss, self.learned_lr, self.learned_update, self.recurrent) if m is not None]
 
     @property
     def learns_loss(self) -> bool:
@@ -61,6 +65,8 @@ class UpdateRule:
 
     def meta_module(self) -> nn.Module:
         """The module holding the meta-parameters (phi, alpha, per-parameter rates or curvature factors)."""
+        if self.recurrent is not None:
+            return self.recurrent
         if self.learned_update is not None:
             return self.learned_update
         return self.learned_lr if self.learned_lr is not None else self.loss
@@ -103,12 +109,24 @@ def make_rule(loss_kind: LossKind, learns_lr: bool, task: str, base_lr: float, s
     rule = UpdateRule(build_loss(loss_kind, task, seed, representation, n_outputs), base_lr, learned_lr)
     if update in HAND_DESIGNED:
         rule.base_optimizer = update
+    elif update in RECURRENT:
+        rule.recurrent = build_recurrent(update, base_lr, seed, representation)
     elif update != "sgd":
         if param_shapes is None:
             raise ValueError(f"the {update} rule needs the model's parameter shapes")
         rule.learned_update = (MetaSGDRates(param_shapes, base_lr, representation.rate_form) if update == "meta_sgd"
                                else MetaCurvature(param_shapes, base_lr))
     return rule
+
+
+def build_recurrent(kind: str, base_lr: float, seed: int, representation: RepresentationConfig) -> RecurrentRule:
+    """The L2L LSTM (random weights drawn from ``seed`` alone) or the Meta-LSTM (SGD at the start)."""
+    if kind == "meta_lstm":
+        return MetaLSTMRule(base_lr, representation.lstm_p, representation.meta_lstm_forget_bias)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive_seed(seed, "rule-init", kind))
+        return LSTMOptimiserRule(representation.lstm_hidden, representation.lstm_layers, "log_sign", representation.lstm_p,
+                                 representation.lstm_output_scale)
 
 
 def build_rule(method: str, task: str, base_lr: float, seed: int, representation: RepresentationConfig = RepresentationConfig(),
