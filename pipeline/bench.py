@@ -6,7 +6,8 @@ the model), ``adalfl_forward`` (exact forward-mode meta-gradient), ``adalfl_forw
 (a forward-mode meta step every 5 base steps); on request (``--variants``)
 ``adalfl_forward_recompute`` (forward mode with ``torch.func.jvp``, which runs the forward
 pass again, instead of the traced tangent-only graph), ``meta_sgd`` and ``meta_curvature``
-(a base step and a closed-form meta step of the learned update rules), ``l2l_lstm`` and
+(a base step and a closed-form meta step of the learned update rules; ``meta_curvature_rank16``:
+its dense factors of rank 16), ``l2l_lstm`` and
 ``meta_lstm`` (a timing unit is one truncation of 20 base steps and its meta step,
 ``pipeline.meta.truncated``, reported per step). Time: median over the timed rounds after
 warm-up, the variants interleaved round by round in one process so machine drift cancels;
@@ -27,6 +28,7 @@ from typing import Callable
 
 import torch
 
+from pipeline.config import RepresentationConfig
 from pipeline.derive import resolve_device
 from pipeline.learned.rules import build_rule
 from pipeline.meta.forward import forward_meta_step
@@ -39,7 +41,7 @@ from pipeline.io import write_json
 
 MODELS = {"mlp": (1, 28, 28), "lenet5": (1, 28, 28), "resnet18": (3, 32, 32)}
 VARIANTS = ("baseline", "adalfl_unrolled", "adalfl_forward", "adalfl_forward_k5")
-OPTIONAL_VARIANTS = ("adalfl_forward_recompute", "meta_sgd", "meta_curvature",  # the update rules: closed-form meta step
+OPTIONAL_VARIANTS = ("adalfl_forward_recompute", "meta_sgd", "meta_curvature", "meta_curvature_rank16",  # closed-form meta step
                      "l2l_lstm", "meta_lstm")  # recurrent rules: truncated BPTT every UNROLL steps
 UNROLL = 20
 SGD = SGDConfig(momentum=0.9, nesterov=True, weight_decay=5e-4)
@@ -54,9 +56,11 @@ class Runner:
         shape = MODELS[model_name]
         self.model = build_model(model_name, shape, 10, seed=0).to(device).train()
         self.state = BaseState.from_module(self.model)
-        method = variant if variant in ("baseline", "meta_sgd", "meta_curvature", "l2l_lstm", "meta_lstm") else "adalfl"
+        method = "meta_curvature" if variant == "meta_curvature_rank16" else variant
+        method = method if method in ("baseline", "meta_sgd", "meta_curvature", "l2l_lstm", "meta_lstm") else "adalfl"
         shapes = {k: p.shape for k, p in self.model.named_parameters()}
-        self.rule = build_rule(method, "classification", 0.01, seed=0, param_shapes=shapes)
+        representation = RepresentationConfig(curvature_rank=16 if variant == "meta_curvature_rank16" else None)
+        self.rule = build_rule(method, "classification", 0.01, seed=0, representation=representation, param_shapes=shapes)
         for module in self.rule.modules():
             module.to(device)
         self.optimizer = torch.optim.Adam(self.rule.meta_parameters(), lr=1e-5) if self.rule.is_learned else None

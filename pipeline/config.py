@@ -184,6 +184,8 @@ class RepresentationConfig:
     20 and 2), the gradient preprocessing's p (the paper: 10) and the constant output scale
     (the authors' code: 0.01 for MNIST). ``meta_lstm_forget_bias``: the Meta-LSTM's initial
     forget-gate bias; sigmoid(12) = 1 - 6e-6, so it starts as SGD up to a tiny weight decay.
+    ``curvature_rank``: Meta-Curvature's dense factors in full (null, the paper's) or as
+    I + U W^T / n of rank r, O(r n^2) per step instead of O(n^3) (``pipeline.learned.update``).
     """
 
     loss_bias: bool = True
@@ -196,8 +198,11 @@ class RepresentationConfig:
     lstm_p: float = 10.0
     lstm_output_scale: float = 0.01
     meta_lstm_forget_bias: float = 12.0
+    curvature_rank: int | None = None  # Meta-Curvature: null = full factors (the paper's); r = I + U W^T / n on dense weights
 
     def __post_init__(self) -> None:
+        if self.curvature_rank is not None and self.curvature_rank < 1:
+            raise ConfigError(f"curvature_rank: expected null or an integer >= 1, got {self.curvature_rank}")
         for name in ("lstm_hidden", "lstm_layers"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: expected an integer >= 1, got {getattr(self, name)}")

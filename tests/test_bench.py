@@ -19,9 +19,10 @@ def test_optional_variants_are_timed_on_request():
     """The recompute JVP and the update rules (Meta-SGD, Meta-Curvature, the recurrent rules), whose meta step moves
     their factors (a recurrent rule's unit is one truncation, so its one meta step falls inside it)."""
     times = time_model("lenet5", batch_size=2, warmup=0, rounds=1, device=CPU, variants=("baseline",) + OPTIONAL_VARIANTS)
-    assert set(times) == {"baseline", "adalfl_forward_recompute", "meta_sgd", "meta_curvature", "l2l_lstm", "meta_lstm"}
+    assert set(times) == {"baseline", "adalfl_forward_recompute", "meta_sgd", "meta_curvature", "meta_curvature_rank16",
+                          "l2l_lstm", "meta_lstm"}
     assert all(t > 0 for t in times.values())
-    for rule in ("meta_sgd", "meta_curvature", "l2l_lstm", "meta_lstm"):
+    for rule in ("meta_sgd", "meta_curvature", "meta_curvature_rank16", "l2l_lstm", "meta_lstm"):
         runner = Runner("lenet5", rule, batch_size=2, device=CPU)
         before = [p.detach().clone() for p in runner.rule.meta_parameters()]
         runner.unit()

@@ -115,7 +115,7 @@ def make_rule(loss_kind: LossKind, learns_lr: bool, task: str, base_lr: float, s
         if param_shapes is None:
             raise ValueError(f"the {update} rule needs the model's parameter shapes")
         rule.learned_update = (MetaSGDRates(param_shapes, base_lr, representation.rate_form) if update == "meta_sgd"
-                               else MetaCurvature(param_shapes, base_lr))
+                               else MetaCurvature(param_shapes, base_lr, representation.curvature_rank))
     return rule
 
 

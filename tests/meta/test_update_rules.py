@@ -20,7 +20,12 @@ pytestmark = pytest.mark.gradcheck
 PLAIN = SGDConfig()
 NESTEROV = SGDConfig(momentum=0.9, nesterov=True, weight_decay=5e-4)
 MOMENTUM = SGDConfig(momentum=0.9, dampening=0.2, weight_decay=1e-3)
-RULES = [("meta_sgd", "log"), ("meta_sgd", "direct"), ("meta_curvature", "log")]
+RULES = [("meta_sgd", "log"), ("meta_sgd", "direct"), ("meta_curvature", "log"), ("meta_curvature", "rank2")]
+
+
+def representation(form: str) -> RepresentationConfig:
+    """Meta-SGD's rate form, or (``rank2``) Meta-Curvature with rank-2 dense factors."""
+    return RepresentationConfig(curvature_rank=2) if form == "rank2" else RepresentationConfig(rate_form=form)
 
 
 class TinyConvNet(nn.Module):
@@ -52,7 +57,7 @@ def problem(net: str, momentum_buffer: bool):
 
 def perturbed_rule(method: str, form: str, model: nn.Module):
     """The rule moved off its initial value (identity factors would hide a transposed adjoint)."""
-    rule = double_rule(method, "classification", representation=RepresentationConfig(rate_form=form), model=model)
+    rule = double_rule(method, "classification", representation=representation(form), model=model)
     gen = torch.Generator().manual_seed(5)
     with torch.no_grad():
         for p in rule.meta_parameters():
@@ -106,7 +111,7 @@ def test_initial_rule_takes_the_plain_sgd_step(net, method, form):
     default = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
     try:
-        rule = double_rule(method, "classification", base_lr=0.1, representation=RepresentationConfig(rate_form=form), model=model)
+        rule = double_rule(method, "classification", base_lr=0.1, representation=representation(form), model=model)
     finally:
         torch.set_default_dtype(default)
     rtol = 1e-15 if form == "direct" or method == "meta_curvature" else 1e-13  # exp(log 0.1) is 0.1 to a few ulp
@@ -128,3 +133,19 @@ def test_transform_adjoints_are_the_gradients_of_the_pairing(shape):
     expected = torch.autograd.grad((v * transform(factors, d)).sum(), factors)
     for mine, reference in zip(transform_adjoints([f.detach() for f in factors], d, v), expected):
         torch.testing.assert_close(mine, reference, rtol=1e-12, atol=1e-13)
+
+
+def test_low_rank_factors_apply_i_plus_u_w_transposed_without_forming_it():
+    """rank r: a dense weight's factors hold 2 n r numbers each and act as (I + U W^T / n); vectors stay element-wise."""
+    curvature = MetaCurvature({"w": torch.Size((40, 30)), "b": torch.Size((40,))}, lr=0.5, rank=3).double()
+    assert curvature.low_rank == {"w"}
+    assert max(p.numel() for p in curvature.parameters()) == 40 * 3
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in curvature.parameters():
+            p.add_(torch.randn(p.shape, generator=gen, dtype=p.dtype))
+    raw = curvature.raw
+    a = torch.eye(40, dtype=torch.float64) + raw["w__m0u"] @ raw["w__m0w"].T / 40
+    b = torch.eye(30, dtype=torch.float64) + raw["w__m1u"] @ raw["w__m1w"].T / 30
+    d = torch.randn(40, 30, generator=gen, dtype=torch.float64)
+    torch.testing.assert_close(curvature.step("w", d), 0.5 * a @ d @ b, rtol=1e-12, atol=1e-13)
