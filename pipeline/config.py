@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 
 from pipeline.configparse import ConfigError, key_path, parse_dataclass
+from pipeline.fewshot.config import FewshotConfig
 from pipeline.l2l.config import L2LConfig
 from pipeline.methods import INITS, METHODS, needed_inits
 
@@ -305,6 +306,7 @@ class Params:
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
     tune: TuneConfig = field(default_factory=TuneConfig)
     l2l: L2LConfig = field(default_factory=L2LConfig)  # the L2L benchmark (seed 002); no problems: no stage
+    fewshot: FewshotConfig = field(default_factory=FewshotConfig)  # few-shot meta-learning (seed 003); no families: no stage
 
     def __post_init__(self) -> None:
         from pipeline.data.registry import DATASETS
@@ -323,6 +325,11 @@ class Params:
         if any(problem != "quadratic" for problem in self.l2l.problems) and self.l2l.dataset not in self.datasets:
             raise ConfigError(f"l2l.dataset: {self.l2l.dataset!r} is not in datasets ({', '.join(self.datasets)}); "
                               f"the MLP problems train on its prepared images")
+        for name in self.fewshot.families:
+            dataset = self.fewshot.tasks[name].dataset
+            if dataset not in (None, "omniglot") and dataset not in self.datasets:
+                raise ConfigError(f"fewshot.tasks.{name}.dataset: {dataset!r} is not in datasets ({', '.join(self.datasets)}); "
+                                  f"its tasks are drawn from the prepared images")
 
     def offline_for(self, pair: str, init: str) -> OfflineConfig | None:
         """``offline.<init>`` with the pair's overrides applied; None for the handcrafted loss (no offline phase)."""

@@ -86,9 +86,9 @@ class MetaLSTMRule(RecurrentRule):
         self.forget_bias = nn.Parameter(torch.tensor(float(forget_bias)))
 
     def initial_state(self, theta: torch.Tensor) -> RecurrentState:
-        with torch.no_grad():
-            i0, f0 = torch.sigmoid(self.input_bias), torch.sigmoid(self.forget_bias)
-        return [torch.full_like(theta, float(i0)), torch.full_like(theta, float(f0))]
+        """The gates a zero-weight cell would give: differentiable in the biases (the few-shot inner loop
+        starts from them; ``pipeline.meta.truncated`` holds a truncation's start state constant)."""
+        return [torch.sigmoid(self.input_bias).expand_as(theta), torch.sigmoid(self.forget_bias).expand_as(theta)]
 
     def forward(self, theta: torch.Tensor, direction: torch.Tensor, loss: torch.Tensor,
                 state: RecurrentState) -> tuple[torch.Tensor, RecurrentState]:

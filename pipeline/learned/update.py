@@ -164,15 +164,21 @@ def _mode_sizes(shape: torch.Size) -> list[int]:
     return [math.prod(shape)]  # element-wise: biases, norm scales, anything else
 
 
+def _mode_product(factor: torch.Tensor, t: torch.Tensor, mode: int) -> torch.Tensor:
+    """``factor`` applied along ``mode`` of a 3-way tensor (one small matrix product, never an outer product)."""
+    return torch.movedim(torch.tensordot(factor, t, dims=([1], [mode])), 0, mode)
+
+
 def transform(factors: list[torch.Tensor], d: torch.Tensor) -> torch.Tensor:
     """M(d): A d B for a matrix, the three mode products for a conv kernel, m (.) d otherwise."""
     if len(factors) == 2:
         a, b = factors
         return a @ d @ b
     if len(factors) == 3:
-        a, b, c = factors
         flat = d.reshape(d.shape[0], d.shape[1], -1)
-        return torch.einsum("op,iq,kl,pql->oik", a, b, c, flat).reshape(d.shape)
+        for mode, factor in enumerate(factors):
+            flat = _mode_product(factor, flat, mode)
+        return flat.reshape(d.shape)
     return factors[0].reshape(d.shape) * d
 
 
@@ -182,10 +188,12 @@ def transform_adjoints(factors: list[torch.Tensor], d: torch.Tensor, v: torch.Te
         a, b = factors
         return [v @ (d @ b).T, (a @ d).T @ v]
     if len(factors) == 3:
-        a, b, c = factors
         flat_d, flat_v = d.reshape(d.shape[0], d.shape[1], -1), v.reshape(v.shape[0], v.shape[1], -1)
-        grad_a = torch.einsum("oik,pik->op", flat_v, torch.einsum("iq,kl,pql->pik", b, c, flat_d))
-        grad_b = torch.einsum("oik,oqk->iq", flat_v, torch.einsum("op,kl,pql->oqk", a, c, flat_d))
-        grad_c = torch.einsum("oik,oil->kl", flat_v, torch.einsum("op,iq,pql->oil", a, b, flat_d))
-        return [grad_a, grad_b, grad_c]
+        grads = []
+        for mode in range(3):  # <v, F_m x_m> with x_m = d times the other two factors: grad F_m = V_(m) x_m,(m)^T
+            x = flat_d
+            for other in (m for m in range(3) if m != mode):
+                x = _mode_product(factors[other], x, other)
+            grads.append(torch.tensordot(torch.movedim(flat_v, mode, 0), torch.movedim(x, mode, 0), dims=([1, 2], [1, 2])))
+        return grads
     return [(v * d).reshape(-1)]

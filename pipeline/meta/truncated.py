@@ -81,7 +81,7 @@ class TruncatedTrainer:
     def start(self, base: BaseState) -> None:
         """A fresh rule state (and truncation) for the base state ``base``."""
         theta = flatten(base.params).detach()
-        self.rule_state = self.rule.initial_state(theta)
+        self.rule_state = [s.detach().clone() for s in self.rule.initial_state(theta)]  # a constant of the first truncation
         self.window = Window(theta, self.rule_state)
 
     def advance(self, base: BaseState, batch: Batch, meta_batch: Batch | None) -> tuple[BaseState, float, float | None]:

@@ -7,6 +7,8 @@ from pathlib import Path
 from pipeline.artifacts import EVAL_ROOT, INIT_ROOT, RUNS_ROOT
 from pipeline.config import Params
 from pipeline.data.registry import DATASETS
+from pipeline.fewshot import report as fewshot_report
+from pipeline.fewshot.artifacts import RESULTS as FEWSHOT_RESULTS
 from pipeline.io import atomic_path, write_json, write_text
 from pipeline.report import plots
 from pipeline.methods import METHODS
@@ -19,15 +21,18 @@ LOSS_PLOT_METHODS = ("adalfl",)  # the paper's Figure 1/4 shows AdaLFL's loss ov
 
 
 def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = EVAL_ROOT, runs_root: Path = RUNS_ROOT,
-                 tuning_root: Path = TUNING_ROOT, init_root: Path = INIT_ROOT, stamp: str = "") -> dict:
+                 tuning_root: Path = TUNING_ROOT, init_root: Path = INIT_ROOT, stamp: str = "",
+                 fewshot_root: Path = FEWSHOT_RESULTS) -> dict:
     cells = collect(params, eval_root, init_root)
-    table = results_markdown(params, cells) + (f"\n{stamp}\n" if stamp else "")
+    fewshot_md, fewshot_metrics = fewshot_report.section(params.fewshot, fewshot_root)
+    table = results_markdown(params, cells) + (f"\n{fewshot_md}" if fewshot_md else "") + (f"\n{stamp}\n" if stamp else "")
     images: list[tuple[str, Path]] = []
     with atomic_path(out / "plots") as plot_dir, atomic_path(out / "curves") as curve_dir:
         plot_dir.mkdir()
         curve_dir.mkdir()
         for pair in params.run.pairs:
             images += _pair_figures(params, pair, cells[pair], plot_dir, curve_dir, runs_root, init_root)
+        images += fewshot_report.adaptation_figures(params.fewshot, fewshot_root, plot_dir)
     images = [(caption, out / "plots" / path.name) for caption, path in images]
     for pair, row in cells.items():  # the Optuna study behind every tuned cell (marked † in the table)
         for method, cell in row.items():
@@ -36,6 +41,8 @@ def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = 
                 used = ", ".join(f"{k} = {v:.3g}" for k, v in cell.tuned.items())
                 images.append((f"{pair}: {method} learning-rate study (Optuna; values used: {used})", study_plot))
     summary = metrics(cells)
+    if fewshot_metrics:
+        summary["fewshot"] = fewshot_metrics
     write_json(out / "metrics.json", summary)
     write_json(out / "metrics_detail.json", metrics_detail(cells))
     write_text(out / "results.md", table)

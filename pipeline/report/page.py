@@ -26,6 +26,8 @@ def markdown_table_to_html(markdown: str) -> str:
             rows = []
         if line.startswith("# "):
             out.append(f"<h1>{_inline(line[2:])}</h1>")
+        elif line.startswith("## "):
+            out.append(f"<h2>{_inline(line[3:])}</h2>")
         elif line.strip():
             out.append(f"<p>{_inline(line)}</p>")
     return "\n".join(out)

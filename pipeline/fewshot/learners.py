@@ -1,0 +1,92 @@
+"""What each few-shot method meta-learns, and its inner loop (functional, ``torch.func``).
+
+Every method meta-learns theta_g, the model's initial weights; the update rule of the
+inner loop is the axis (the rules of ``pipeline.learned``, reused):
+
+* ``maml`` and ``pretrain``: theta' = theta - alpha g, alpha fixed;
+* ``meta_sgd``: theta' = theta - alpha (.) g, alpha per parameter (the paper's plain alpha);
+* ``meta_curvature``: theta' = theta - alpha M(g), the three-factor curvature (identity at the start);
+* ``meta_lstm``: theta' = f (.) theta - i (.) g, the gated update (SGD with alpha at the start).
+
+The meta-objective is the query loss after the inner steps; its gradient runs through them
+(second order: the Hessian-vector products come from autograd through ``torch.func.grad``),
+or, with ``first_order``, treats each inner gradient as a constant (FOMAML).
+``tests/fewshot/test_meta_gradients.py`` checks every method against finite differences.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+from torch.func import functional_call, grad_and_value, vmap
+
+from pipeline.fewshot.tasks import TaskBatch
+from pipeline.learned.recurrent import MetaLSTMRule, RecurrentState, flatten, unflatten
+from pipeline.learned.update import MetaCurvature, MetaSGDRates
+from pipeline.optim import Params
+
+Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+class FewShotLearner(nn.Module):
+    """theta_g (``model``'s parameters) and the method's inner-loop rule (``rule``'s parameters)."""
+
+    def __init__(self, model: nn.Module, method: str, inner_lr: float, first_order: bool = False) -> None:
+        super().__init__()
+        self.model, self.method, self.inner_lr, self.first_order = model, method, inner_lr, first_order
+        shapes = {k: p.shape for k, p in model.named_parameters()}
+        self.rule: nn.Module | None = None
+        if method == "meta_sgd":
+            self.rule = MetaSGDRates(shapes, inner_lr, form="direct")
+        elif method == "meta_curvature":
+            self.rule = MetaCurvature(shapes, inner_lr)
+        elif method == "meta_lstm":
+            self.rule = MetaLSTMRule(inner_lr)
+        elif method not in ("maml", "pretrain"):
+            raise ValueError(f"unknown few-shot method {method!r}")
+
+    def initial_state(self, params: Params) -> RecurrentState:
+        return self.rule.initial_state(flatten(params)) if isinstance(self.rule, MetaLSTMRule) else []
+
+    def inner_step(self, params: Params, grads: Params, loss: torch.Tensor, state: RecurrentState) -> tuple[Params, RecurrentState]:
+        rule = self.rule
+        if isinstance(rule, MetaLSTMRule):
+            theta, state = rule(flatten(params), flatten(grads), loss, state)
+            return unflatten(theta, params), state
+        if isinstance(rule, (MetaSGDRates, MetaCurvature)):
+            return {k: p - rule.step(k, grads[k]) for k, p in params.items()}, state
+        return {k: p - self.inner_lr * grads[k] for k, p in params.items()}, state
+
+    def adapt(self, params: Params, x: torch.Tensor, y: torch.Tensor, steps: int, loss_fn: Loss) -> list[Params]:
+        """The parameters after 0, 1, ..., ``steps`` inner steps on (x, y)."""
+        def support_loss(p: Params) -> torch.Tensor:
+            return loss_fn(functional_call(self.model, p, (x,)), y)
+
+        trajectory, state = [params], self.initial_state(params)
+        for _ in range(steps):
+            grads, loss = grad_and_value(support_loss)(params)
+            if self.first_order:
+                grads, loss = {k: g.detach() for k, g in grads.items()}, loss.detach()
+            params, state = self.inner_step(params, grads, loss, state)
+            trajectory.append(params)
+        return trajectory
+
+    def query_curves(self, tasks: TaskBatch, steps: int, loss_fn: Loss, metric: Loss) -> torch.Tensor:
+        """(T, steps + 1): the query metric of every task after 0..steps inner steps."""
+        start = dict(self.model.named_parameters())
+
+        def one_task(xs: torch.Tensor, ys: torch.Tensor, xq: torch.Tensor, yq: torch.Tensor) -> torch.Tensor:
+            trajectory = self.adapt(start, xs, ys, steps, loss_fn)
+            return torch.stack([metric(functional_call(self.model, p, (xq,)), yq) for p in trajectory])
+
+        return vmap(one_task)(tasks.support_x, tasks.support_y, tasks.query_x, tasks.query_y)
+
+    def meta_loss(self, tasks: TaskBatch, steps: int, loss_fn: Loss) -> torch.Tensor:
+        """The mean query loss after ``steps`` inner steps (pretrain: theta_g's own loss on support and query, no step)."""
+        if self.method == "pretrain":
+            both = lambda x1, y1, x2, y2: loss_fn(functional_call(self.model, dict(self.model.named_parameters()), (torch.cat([x1, x2]),)),  # noqa: E731
+                                                  torch.cat([y1, y2]))
+            return vmap(both)(tasks.support_x, tasks.support_y, tasks.query_x, tasks.query_y).mean()
+        return self.query_curves(tasks, steps, loss_fn, loss_fn)[:, -1].mean()
