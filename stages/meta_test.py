@@ -20,6 +20,7 @@ def main(args: argparse.Namespace, params: Params) -> None:
     check_family_method(params, args.family, args.method)
     import torch
 
+    from pipeline.derive import resolve_device
     from pipeline.fewshot.artifacts import build_learner, load_pools, model_dir, result_file
     from pipeline.fewshot.metatrain import curves, fixed_tasks, objective_for, summary
     from pipeline.io import write_json
@@ -28,13 +29,15 @@ def main(args: argparse.Namespace, params: Params) -> None:
     family = cfg.tasks[args.family]
     objective = objective_for(family)
     pools, info = load_pools(args.family)
+    device = resolve_device(params.device)
     record: dict = {"family": args.family, "method": args.method, "metric": objective.name,
                     "lower_is_better": objective.lower_is_better, "inner_steps": family.train.inner_steps, "shots": {}}
     for shots in family.shots:
         folder = model_dir(args.family, args.method) / f"K{shots}"
         learner = build_learner(cfg, args.family, args.method, info["image_shape"])
         learner.load_state_dict(torch.load(folder / "learner.pt", weights_only=True))
-        tasks = fixed_tasks(family, pools["test"] if pools else None, cfg.test.tasks, shots, cfg.seed, f"fewshot-test/{args.family}")
+        learner.to(device)
+        tasks = fixed_tasks(family, pools["test"] if pools else None, cfg.test.tasks, shots, cfg.seed, f"fewshot-test/{args.family}").to(device)
         started = time.monotonic()
         values = curves(learner, tasks, cfg.test.steps, objective)
         trained = json.loads((folder / "history.json").read_text())

@@ -23,6 +23,7 @@ def main(args: argparse.Namespace, params: Params) -> None:
     check_family_method(params, args.family, args.method)
     import torch
 
+    from pipeline.derive import resolve_device
     from pipeline.fewshot.artifacts import build_learner, load_pools, model_dir
     from pipeline.fewshot.metatrain import fixed_tasks, meta_train
     from pipeline.io import atomic_path
@@ -30,16 +31,17 @@ def main(args: argparse.Namespace, params: Params) -> None:
     cfg = params.fewshot
     family = cfg.tasks[args.family]
     pools, info = load_pools(args.family)
+    device = resolve_device(params.device)
     with atomic_path(model_dir(args.family, args.method)) as tmp:
         tmp.mkdir()
         for shots in family.shots:
-            learner = build_learner(cfg, args.family, args.method, info["image_shape"])
+            learner = build_learner(cfg, args.family, args.method, info["image_shape"]).to(device)
             valid = fixed_tasks(family, pools["valid"] if pools else None, family.train.valid_tasks, shots, cfg.seed,
-                                f"fewshot-valid/{args.family}")
+                                f"fewshot-valid/{args.family}").to(device)
             label = f"meta_train {args.family} {args.method} K={shots}"
             record = meta_train(learner, args.family, family, pools["train"] if pools else None, valid, shots, cfg.seed, label)
             (tmp / f"K{shots}").mkdir()
-            torch.save(learner.state_dict(), tmp / f"K{shots}" / "learner.pt")
+            torch.save({k: v.cpu() for k, v in learner.state_dict().items()}, tmp / f"K{shots}" / "learner.pt")
             (tmp / f"K{shots}" / "history.json").write_text(json.dumps(record) + "\n")
             last = record["history"]["valid_metric"][-1]
             print(f"{label}: {record['wall_time_s']:.1f}s, meta-validation {last}", flush=True)

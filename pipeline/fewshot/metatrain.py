@@ -77,7 +77,7 @@ def meta_train(learner: FewShotLearner, family_name: str, family: FamilyConfig, 
     history: dict[str, list[float]] = {"iteration": [], "train_loss": [], "valid_metric": []}
     started, losses = time.monotonic(), []
     for it in range(1, cfg.iterations + 1):
-        tasks = draw_tasks(family, train_pool, cfg.meta_batch, shots, family.query, stream)
+        tasks = draw_tasks(family, train_pool, cfg.meta_batch, shots, family.query, stream).to(valid.support_x.device)
         loss = learner.meta_loss(tasks, cfg.inner_steps, objective.loss)
         optimizer.zero_grad()
         loss.backward()

@@ -31,6 +31,9 @@ class TaskBatch:
     def __len__(self) -> int:
         return self.support_x.shape[0]
 
+    def to(self, device: torch.device) -> "TaskBatch":
+        return TaskBatch(*(t.to(device) for t in (self.support_x, self.support_y, self.query_x, self.query_y)))
+
     def part(self, start: int, stop: int) -> "TaskBatch":
         return TaskBatch(*(t[start:stop] for t in (self.support_x, self.support_y, self.query_x, self.query_y)))
 
