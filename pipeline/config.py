@@ -198,6 +198,7 @@ class RepresentationConfig:
     lstm_layers: int = 2
     lstm_p: float = 10.0
     lstm_output_scale: float = 0.01
+    lstm_head_init: Literal["zero", "torch"] = "zero"  # zero: l2l_lstm starts as "no step" (torch: random, drifts)
     meta_lstm_forget_bias: float = 12.0
     curvature_rank: int | None = None  # Meta-Curvature: null = full factors (the paper's); r = I + U W^T / n on dense weights
 

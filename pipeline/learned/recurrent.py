@@ -55,12 +55,22 @@ class RecurrentRule(nn.Module):
 
 
 class LSTMOptimiserRule(RecurrentRule):
-    """L2L's optimiser on a pair: theta + m_phi(d); state (h_1, c_1, h_2, c_2) per coordinate."""
+    """L2L's optimiser on a pair: theta + m_phi(d); state (h_1, c_1, h_2, c_2) per coordinate.
+
+    ``zero_head``: the linear head starts at zero, so the rule starts as "no step" and learns
+    to step. With torch's random head, the untrained LSTM moves every coordinate by nearly
+    the same amount (on the Digits MLP: mean -9.6e-4, spread 2.2e-5 per step, 40 times the
+    gradient-dependent part), a drift that pushed LeNet-5 to chance on 2 of 3 seeds before
+    the meta-gradient, flat at chance, could correct it (docs/update_rules.md).
+    """
 
     def __init__(self, hidden: int = 20, layers: int = 2, preprocess: Preprocess = "log_sign", p: float = 10.0,
-                 output_scale: float = 0.01) -> None:
+                 output_scale: float = 0.01, zero_head: bool = True) -> None:
         super().__init__()
         self.lstm = CoordinatewiseLSTM(hidden, layers, preprocess, p, output_scale)
+        if zero_head:
+            nn.init.zeros_(self.lstm.head.weight)
+            nn.init.zeros_(self.lstm.head.bias)
 
     def initial_state(self, theta: torch.Tensor) -> RecurrentState:
         return [t for pair in self.lstm.initial_state(theta.numel(), theta) for t in pair]

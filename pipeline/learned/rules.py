@@ -126,7 +126,7 @@ def build_recurrent(kind: str, base_lr: float, seed: int, representation: Repres
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "rule-init", kind))
         return LSTMOptimiserRule(representation.lstm_hidden, representation.lstm_layers, "log_sign", representation.lstm_p,
-                                 representation.lstm_output_scale)
+                                 representation.lstm_output_scale, zero_head=representation.lstm_head_init == "zero")
 
 
 def build_rule(method: str, task: str, base_lr: float, seed: int, representation: RepresentationConfig = RepresentationConfig(),

@@ -115,3 +115,16 @@ def test_l2l_rule_is_coordinatewise_and_seeded():
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
     assert not all(torch.equal(p, q) for p, q in zip(a.parameters(), c.parameters()))
     assert sum(p.numel() for p in a.parameters()) == 4 * 20 * (2 + 20) + 8 * 20 + 4 * 20 * 40 + 8 * 20 + 21
+
+
+def test_l2l_rule_with_a_zero_head_starts_as_no_step_and_still_gets_a_meta_gradient():
+    model, batch, meta_batch, start = tiny_problem("classification")
+    torch.manual_seed(0)
+    rule = LSTMOptimiserRule(hidden=4, output_scale=0.1).double()  # zero_head by default
+    optimizer = torch.optim.SGD(rule.parameters(), lr=0.0)
+    trainer = TruncatedTrainer(model, rule, HandcraftedLoss("classification"), SGDConfig(), "classification", 2, optimizer)
+    trainer.start(start)
+    state, _, _ = trainer.advance(copy_state(start), batch, meta_batch)
+    assert all(torch.equal(state.params[k], v) for k, v in start.params.items())  # no step yet
+    trainer.advance(state, batch, meta_batch)
+    assert float(rule.lstm.head.weight.grad.abs().max()) > 0  # but the head learns to step
