@@ -12,8 +12,8 @@ import sys
 import time
 
 from pipeline.config import Params
-from stages.common import run_stage, stage_parser
-from stages.meta_train import check_family_method
+from stages.common import run_stage
+from stages.meta_train import check_family_method, family_method_parser
 
 
 def main(args: argparse.Namespace, params: Params) -> None:
@@ -53,10 +53,7 @@ def main(args: argparse.Namespace, params: Params) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = stage_parser(__doc__ or "")
-    parser.add_argument("--family", required=True)
-    parser.add_argument("--method", required=True)
-    return parser
+    return family_method_parser(__doc__ or "")
 
 
 if __name__ == "__main__":

@@ -47,11 +47,16 @@ def main(args: argparse.Namespace, params: Params) -> None:
             print(f"{label}: {record['wall_time_s']:.1f}s, meta-validation {last}", flush=True)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = stage_parser(__doc__ or "")
+def family_method_parser(description: str) -> argparse.ArgumentParser:
+    """``--family`` and ``--method``: the few-shot stages' matrix axes."""
+    parser = stage_parser(description)
     parser.add_argument("--family", required=True)
     parser.add_argument("--method", required=True)
     return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    return family_method_parser(__doc__ or "")
 
 
 if __name__ == "__main__":
