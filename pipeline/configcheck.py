@@ -38,7 +38,15 @@ def run_summary(params: Params) -> str:
     return (f"{len(run.pairs)} pairs ({', '.join(run.pairs) or 'none'}) x {len(run.methods)} methods "
             f"({', '.join(run.methods) or 'none'}) x {len(params.seeds)} seeds = {n_runs} training runs; "
             f"offline phases: {', '.join(run.inits) or 'none'}; data sets: {', '.join(params.datasets)}; "
-            f"tuning: {str(tuned) + ' studies' if tuned else 'off'}")
+            f"tuning: {str(tuned) + ' studies' if tuned else 'off'}; "
+            f"few-shot: {_fewshot_summary(params)}")
+
+
+def _fewshot_summary(params: Params) -> str:
+    fewshot = params.fewshot
+    if not fewshot.families:
+        return "off"
+    return f"{len(fewshot.families)} families ({', '.join(fewshot.families)}) x {len(fewshot.methods)} methods ({', '.join(fewshot.methods)})"
 
 
 def main(argv: list[str] | None = None) -> int:
