@@ -25,6 +25,11 @@ def load_results(cfg: FewshotConfig, root: Path) -> dict[str, dict[str, dict[str
     return out
 
 
+def _shots(record: dict[str, Any]) -> list[str]:
+    """The record's shot counts in numeric order (JSON keys come back sorted as text: 10 before 5)."""
+    return sorted(record["shots"], key=int)
+
+
 def _cell(result: dict[str, Any], best: bool) -> str:
     if result["mean"] is None:
         return "diverged"
@@ -36,7 +41,7 @@ def _cell(result: dict[str, Any], best: bool) -> str:
 
 def family_table(family: str, records: dict[str, dict[str, Any]]) -> str:
     first = next(iter(records.values()))
-    shots = list(first["shots"])
+    shots = _shots(first)
     lines = [f"## Few-shot: {family} ({first['metric']} after {first['inner_steps']} inner step(s), "
              f"mean ± 95% interval over the test tasks)", "",
              "| method | " + " | ".join(f"K = {k}" for k in shots) + " |", "|---|" + "---|" * len(shots)]
@@ -71,22 +76,28 @@ def adaptation_figures(cfg: FewshotConfig, root: Path, plot_dir: Path) -> list[t
 
     figures = []
     for family, records in load_results(cfg, root).items():
-        shots = list(next(iter(records.values()))["shots"])
+        shots = _shots(next(iter(records.values())))
         fig, axes = plt.subplots(1, len(shots), figsize=(4.5 * len(shots), 3.6), squeeze=False)
+        first = next(iter(records.values()))
         for ax, k in zip(axes[0], shots):
+            # an error curve that explodes (a rule learned for one step, applied ten times) would flatten every
+            # other curve: the axis stops at 10x the worst starting error, and the legend says where a curve leaves it
+            cap = 10 * max(r["shots"][k]["curve"][0]["mean"] or 0.0 for r in records.values()) if first["lower_is_better"] else None
             for method, record in records.items():
                 curve = record["shots"][k]["curve"]
-                steps = [i for i, c in enumerate(curve) if c["mean"] is not None]
-                mean = [curve[i]["mean"] for i in steps]
-                half = [curve[i]["ci95"] or 0.0 for i in steps]
-                ax.plot(steps, mean, marker="o", ms=3, label=method)
-                ax.fill_between(steps, [m - h for m, h in zip(mean, half)], [m + h for m, h in zip(mean, half)], alpha=0.2)
-            first = next(iter(records.values()))
+                steps = [i for i, c in enumerate(curve) if c["mean"] is not None and (cap is None or c["mean"] <= cap)]
+                shown = steps if not steps else list(range(steps[0], next((i for i in range(steps[0], len(curve)) if i not in steps), len(curve))))
+                mean = [curve[i]["mean"] for i in shown]
+                half = [curve[i]["ci95"] or 0.0 for i in shown]
+                left = len(shown) < len(curve)
+                ax.plot(shown, mean, marker="o", ms=3, label=method + (f" (off the scale after step {shown[-1]})" if left and shown else ""))
+                ax.fill_between(shown, [m - h for m, h in zip(mean, half)], [m + h for m, h in zip(mean, half)], alpha=0.2)
             ax.set(title=f"{family}, K = {k}", xlabel="inner steps at meta-test", ylabel=first["metric"])
             ax.axvline(first["inner_steps"], color="grey", lw=0.8, ls=":")
             if first["lower_is_better"]:
                 ax.set_yscale("log")
-        axes[0][0].legend(fontsize=8)
+        for ax in axes[0]:
+            ax.legend(fontsize=7)
         fig.tight_layout()
         path = plot_dir / f"fewshot_{family}_adaptation.png"
         fig.savefig(path, dpi=110)

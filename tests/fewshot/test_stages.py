@@ -30,7 +30,7 @@ def test_stages_write_results_the_report_reads(tmp_path, monkeypatch, capsys):
     assert result["tasks"] == 8 and result["mean"] > 0 and result["ci95"] > 0
     assert len(record["shots"]["5"]["curve"]) == 4 and record["shots"]["5"]["valid_history"]["iteration"] == [3, 6]
     markdown, metrics = report.section(load_params("params.yaml").fewshot, RESULTS)
-    assert "| maml |" in markdown and "K = 10" in markdown and "not found" in markdown
+    assert "| maml |" in markdown and "| method | K = 5 | K = 10 |" in markdown and "not found" in markdown
     assert set(metrics["sinusoid"]) == {"maml", "meta_sgd"} and set(metrics["sinusoid"]["maml"]) == {"K5", "K10"}
     figures = report.adaptation_figures(load_params("params.yaml").fewshot, RESULTS, tmp_path)
     assert figures and figures[0][1].stat().st_size > 0
