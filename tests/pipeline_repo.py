@@ -15,14 +15,22 @@ ROOT = Path(__file__).resolve().parents[1]
 COPIED = ["pipeline", "stages", "dvc.yaml", ".dvcignore", ".gitignore", "reports/tuning/README.md"]
 
 
+# The few-shot branch on a budget of seconds: one family, two methods, a handful of iterations and tasks.
+TINY_FEWSHOT: dict[str, Any] = {
+    "families": ["sinusoid"], "methods": ["maml", "meta_sgd"], "seed": 0, "test": {"tasks": 8, "steps": 3},
+    "tasks": {"sinusoid": {"kind": "sinusoid", "shots": [5, 10], "query": 5, "test_query": 20, "hidden": 8,
+                           "train": {"iterations": 6, "meta_batch": 4, "valid_tasks": 5, "valid_interval": 3}}}}
+
+
 def shrunk_params(pair: str = "digits_logistic", steps: int = 20, offline_steps: int = 3) -> dict[str, Any]:
-    """The real params.yaml with one pair, one seed and tiny budgets (every method kept)."""
+    """The real params.yaml with one pair, one seed and tiny budgets (every method kept; few-shot shrunk too)."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["seeds"] = [0]
     params["run"]["pairs"] = [pair]
     params["pairs"][pair].update(steps=steps, eval_interval=10)
     for block in params["offline"].values():
         block["steps"] = offline_steps
+    params["fewshot"] = TINY_FEWSHOT
     return params
 
 

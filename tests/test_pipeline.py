@@ -22,7 +22,9 @@ def repo(tmp_path_factory):
 def test_repro_writes_every_report_file(repo):
     metrics = json.loads((repo / "reports" / "metrics.json").read_text())
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    assert set(metrics) == {"digits_logistic"}
+    assert set(metrics) == {"digits_logistic", "fewshot"}
+    assert set(metrics["fewshot"]["sinusoid"]) == {"maml", "meta_sgd"}  # the few-shot branch reports beside the pairs
+    assert all(set(by_shot) == {"K5", "K10"} for by_shot in metrics["fewshot"]["sinusoid"].values())
     assert set(metrics["digits_logistic"]) == set(params["run"]["methods"])
     assert all(0 <= error <= 1 for error in metrics["digits_logistic"].values())  # dvc exp show leads with these
     detail = json.loads((repo / "reports" / "metrics_detail.json").read_text())["digits_logistic"]
@@ -43,7 +45,7 @@ def test_repro_writes_every_report_file(repo):
     assert {row["field"] for row in shown["content"]["data"]["values"]} == set(params["run"]["methods"])  # overlaid
     assert not (repo / "reports/tuning/digits_logistic").exists()  # tuning off: no tune stage ran
     page = (repo / "reports" / "index.html").read_text()
-    assert page.count("<img") == 3 and "<table>" in page and "http" not in page.split("<body>")[1]
+    assert page.count("<img") == 4 and "<table>" in page and "http" not in page.split("<body>")[1]
 
 
 def test_second_repro_does_nothing(repo):
@@ -134,5 +136,6 @@ def test_index_page_renders_table_and_every_image_in_a_real_browser(repo, tmp_pa
     dom = subprocess.run([browser, *flags, probe.as_uri()], capture_output=True, text=True, timeout=120).stdout
     title = re.search(r"<title>(.*?)</title>", dom)
     assert title is not None, dom[:500]
-    # curves, learned loss, offline meta-loss; one row in the results table and one in the wall-time table
-    assert title.group(1) == "images 3/3 rows 2", title.group(1)
+    # curves, learned loss, offline meta-loss, few-shot adaptation; one row in the results and the wall-time tables,
+    # one per method in the few-shot table
+    assert title.group(1) == "images 4/4 rows 4", title.group(1)

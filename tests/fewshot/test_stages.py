@@ -11,15 +11,12 @@ from pipeline.fewshot import report
 from pipeline.fewshot.artifacts import RESULTS
 from stages import fewshot_tasks, meta_test, meta_train
 from stages.common import run_stage
-
-TINY = {"families": ["sinusoid"], "methods": ["maml", "meta_sgd"], "seed": 0, "test": {"tasks": 8, "steps": 3},
-        "tasks": {"sinusoid": {"kind": "sinusoid", "shots": [5, 10], "query": 5, "test_query": 20, "hidden": 8,
-                               "train": {"iterations": 6, "meta_batch": 4, "valid_tasks": 5, "valid_interval": 3}}}}
+from tests.pipeline_repo import TINY_FEWSHOT
 
 
 def test_stages_write_results_the_report_reads(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"fewshot": TINY}))
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"fewshot": TINY_FEWSHOT}))
     assert run_stage(fewshot_tasks.main, fewshot_tasks.build_parser(), ["--family", "sinusoid"]) == 0
     for method in ("maml", "meta_sgd"):
         assert run_stage(meta_train.main, meta_train.build_parser(), ["--family", "sinusoid", "--method", method]) == 0
@@ -38,7 +35,7 @@ def test_stages_write_results_the_report_reads(tmp_path, monkeypatch, capsys):
 
 def test_a_family_or_method_not_listed_fails_in_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"fewshot": TINY}))
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"fewshot": TINY_FEWSHOT}))
     assert run_stage(meta_train.main, meta_train.build_parser(), ["--family", "sinusoid", "--method", "meta_lstm"]) == 2
     assert "fewshot.methods: 'meta_lstm' is not listed" in capsys.readouterr().err
     assert run_stage(meta_test.main, meta_test.build_parser(), ["--family", "sinusoid", "--method", "maml"]) == 2
