@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 
 from pipeline.configparse import ConfigError, key_path, parse_dataclass
+from pipeline.distributed.config import ExecutorConfig
 from pipeline.fewshot.config import FewshotConfig
 from pipeline.l2l.config import L2LConfig
 from pipeline.methods import INITS, METHODS, needed_inits
@@ -305,6 +306,7 @@ class Params:
     methods: dict[str, MethodConfig] = field(default_factory=dict)
     representation: RepresentationConfig = field(default_factory=RepresentationConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)  # where seeds run (never changes a result)
     tune: TuneConfig = field(default_factory=TuneConfig)
     l2l: L2LConfig = field(default_factory=L2LConfig)  # the L2L benchmark (seed 002); no problems: no stage
     fewshot: FewshotConfig = field(default_factory=FewshotConfig)  # few-shot meta-learning (seed 003); no families: no stage

@@ -10,6 +10,7 @@ from typing import Callable
 from pipeline.config import PairConfig, Params, load_params
 from pipeline.configparse import ConfigError, key_path
 from pipeline.data.errors import DataError
+from pipeline.distributed.seeds import ExecutorError
 from pipeline.interrupt import Interrupted
 
 
@@ -24,7 +25,7 @@ def run_stage(main: Callable[[argparse.Namespace, Params], None], parser: argpar
     args = parser.parse_args(argv)
     try:
         main(args, load_params(args.params))
-    except (ConfigError, DataError, FileNotFoundError) as error:
+    except (ConfigError, DataError, FileNotFoundError, ExecutorError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except Interrupted as stop:

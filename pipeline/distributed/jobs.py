@@ -1,0 +1,84 @@
+"""One seed's work in the init_loss and train stages, as a picklable job.
+
+A job writes the seed's output folder and returns the line the stage prints. It runs in
+the stage's own process (executor.kind: local) or in a Ray task on any node, where
+``inputs`` is a copy of the seed's input folder (its offline phase's output) and ``node``
+names the node, recorded in the seed's info.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.artifacts import save_init, save_run
+from pipeline.config import OfflineConfig, PairConfig, RepresentationConfig
+from pipeline.data.loading import LoadedData
+from pipeline.derive import resolve_device
+from pipeline.meta.offline import meta_loss_rose
+from pipeline.phases import offline_phase, starting_rule
+from pipeline.train import Checkpointing, run_fingerprint, train
+from pipeline.tuning.space import MethodSetup
+
+
+def _with_node(info: dict[str, Any], node: str | None) -> dict[str, Any]:
+    return info if node is None else {**info, "node": node}  # local runs write exactly what they always wrote
+
+
+@dataclass(frozen=True)
+class OfflineSeed:
+    """Algorithm 1 (or 3) for one seed: the init_loss stage's unit of work."""
+
+    data: LoadedData
+    pair_name: str
+    pair: PairConfig
+    init: str
+    offline: OfflineConfig | None
+    device: str
+    representation: RepresentationConfig
+
+    def __call__(self, seed: int, out: Path, inputs: Path | None = None, node: str | None = None) -> str:
+        label = f"init_loss {self.pair_name} {self.init} seed {seed}"
+        started = time.monotonic()
+        rule, history = offline_phase(self.data, self.pair, self.init, self.offline, seed, resolve_device(self.device), label,
+                                      representation=self.representation)
+        info = {"pair": self.pair_name, "init": self.init, "seed": seed, "steps": len(history),
+                "wall_time_s": time.monotonic() - started, "meta_loss_rose": meta_loss_rose(history)}
+        save_init(out, rule, history, _with_node(info, node))
+        lines = [f"[{label}] meta-loss {history[0]:.4f} -> {history[-1]:.4f} in {info['wall_time_s']:.1f}s"] if history else []
+        if info["meta_loss_rose"]:
+            lines.append(f"WARNING [{label}] the meta-loss ended higher than it started (mean of the last tenth of the "
+                         f"steps above the first tenth's): the offline phase made the loss worse")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class TrainSeed:
+    """One seed's training from its starting rule: the train stage's unit of work."""
+
+    data: LoadedData
+    pair_name: str
+    method_name: str
+    setup: MethodSetup
+    tuned: dict[str, float] | None  # tuned values: the method runs its own offline phase with them
+    device: str
+    checkpoint_dir: Path | None  # absolute; None: no checkpoints
+    checkpoint_every: int
+
+    def __call__(self, seed: int, out: Path, inputs: Path | None = None, node: str | None = None) -> str:
+        device = resolve_device(self.device)
+        setup = self.setup
+        rule = starting_rule(self.data, setup.pair, self.method_name, seed, device, inputs,
+                             setup.offline if self.tuned else None, representation=setup.representation)
+        label = f"train {self.pair_name} {self.method_name} seed {seed}"
+        checkpoint = None
+        if self.checkpoint_dir is not None:  # a finished seed keeps its final checkpoint until the stage is done
+            checkpoint = Checkpointing(self.checkpoint_dir / f"seed{seed}.ckpt", self.checkpoint_every,
+                                       run_fingerprint(self.data, setup.pair, setup.method, rule, seed, device))
+        result = train(self.data, setup.pair, setup.method, rule, seed, device, label, checkpoint=checkpoint)
+        info = {"pair": self.pair_name, "method": self.method_name, "seed": seed, "tuned": self.tuned}
+        save_run(out, result, rule, _with_node(info, node))
+        last = result.history[-1]
+        return f"[{label}] {result.status} after {result.steps_done} steps, valid error {last['valid_error']:.4f}, {result.wall_time_s:.1f}s"

@@ -1,0 +1,47 @@
+"""Run a stage's job for every seed, where ``executor`` says, and yield each seed as it finishes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Protocol
+
+from pipeline.distributed.config import ExecutorConfig
+
+
+class ExecutorError(RuntimeError):
+    """A cluster that cannot be reached, or a seed whose retries ran out: one line for the stage to print."""
+
+
+class SeedJob(Protocol):
+    def __call__(self, seed: int, out: Path, inputs: Path | None = None, node: str | None = None) -> str:
+        """Write the seed's output folder ``out``; return the line to print."""
+        ...
+
+
+@dataclass(frozen=True)
+class SeedDone:
+    seed: int
+    summary: str  # the job's line
+    node: str | None  # the Ray node that ran it; None in the stage's own process
+
+
+def no_inputs(seed: int) -> Path | None:
+    return None
+
+
+def run_seeds(job: SeedJob, seeds: tuple[int, ...], executor: ExecutorConfig, out_dir: Path,
+              inputs: Callable[[int], Path | None] = no_inputs) -> Iterator[SeedDone]:
+    """``job`` for every seed, writing ``out_dir/seed<N>``; ``inputs(seed)`` is the folder a seed reads.
+
+    Locally the seeds run one after another in this process, exactly as before Ray existed
+    (Ray is not even imported). With Ray every seed is a task; the stage's data and each
+    seed's input folder travel with the tasks, so the nodes share no filesystem.
+    """
+    if executor.kind == "local":
+        for seed in seeds:
+            yield SeedDone(seed, job(seed, out_dir / f"seed{seed}", inputs(seed)), None)
+        return
+    from pipeline.distributed.ray_tasks import run_on_ray
+
+    yield from run_on_ray(job, seeds, executor, out_dir, inputs)
