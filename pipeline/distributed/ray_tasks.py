@@ -22,6 +22,8 @@ def pack(folder: Path | None) -> dict[str, bytes] | None:
     """Every file under ``folder`` as {relative path: bytes}: what a task sends or returns instead of a shared disk."""
     if folder is None:
         return None
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: missing; run the stage that writes it first")
     return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
 
 

@@ -79,6 +79,8 @@ def test_a_seed_folder_travels_as_bytes_and_back(tmp_path):
     assert set(files) == {"state.pt", "sub/info.json"} and ray_tasks.pack(None) is None
     copy = ray_tasks.unpack(files, tmp_path / "copy")
     assert (copy / "state.pt").read_bytes() == bytes(range(256)) and (copy / "sub" / "info.json").read_text() == '{"seed": 0}'
+    with pytest.raises(FileNotFoundError, match="missing; run the stage that writes it first"):
+        ray_tasks.pack(tmp_path / "no_init")  # a seed's init folder that init_loss never wrote: said on the driver
 
 
 @pytest.mark.parametrize("address", ["no-port", "ray://host:port"])

@@ -122,6 +122,10 @@ def test_two_nodes_each_run_a_seed_and_match_the_local_executor(project, cluster
         assert_same_outputs(project / f"local_runs/{PAIR}/{METHOD}/seed{seed}", runs / f"seed{seed}")
     assert len(set(nodes_of(runs).values())) == 2, nodes_of(runs)  # one seed on each node
     assert "valid error" in done.stdout
+    token = Path(node_env["RAY_AUTH_TOKEN_PATH"]).read_text().strip()
+    written = [path for path in (project / "data").rglob("*") if path.is_file() and token.encode() in path.read_bytes()]
+    assert token not in done.stdout + done.stderr + offline.stdout + offline.stderr and not written  # the secret stays put
+    assert token not in (project / params).read_text()
 
 
 def test_a_killed_node_s_seed_is_retried_and_still_matches(project, cluster, worker_node):
