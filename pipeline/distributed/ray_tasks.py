@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,6 +73,8 @@ def connected(executor: ExecutorConfig) -> Iterator[None]:
     address = executor.address or os.environ.get("RAY_ADDRESS")
     where = address or "a local instance"
     check_reachable(address)
+    if not sys.stdout.isatty():  # a log file (dvc repro > log) gets the workers' lines without colour codes
+        os.environ.setdefault("RAY_COLOR_PREFIX", "0")
     try:
         ray.init(address=address, runtime_env=runtime_env, log_to_driver=True, configure_logging=False)
     except AuthenticationError as error:
