@@ -25,6 +25,7 @@ from pipeline.checkpoint import read_header
 from pipeline.config import parse_params
 from pipeline.phases import offline_phase
 from tests.conftest import BASE_PARAMS
+from tests.seed_outputs import assert_identical, seed_outputs
 
 pytestmark = pytest.mark.reliability
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,36 +74,8 @@ def wait_for_checkpoint(process: subprocess.Popen[str], path: Path, min_step: in
 
 def run_outputs(folder: Path) -> dict[str, Any]:
     """Every output the stage writes, except the wall time (the only number allowed to differ)."""
-    outputs: dict[str, Any] = {}
-    for seed in SEEDS:
-        run = folder / "data/runs" / PAIR / METHOD / f"seed{seed}"
-        for name in ("model.pt", "learned.pt"):
-            outputs[f"{seed}/{name}"] = torch.load(run / name, weights_only=True)
-        for name in ("history.json", "snapshots.json"):
-            outputs[f"{seed}/{name}"] = (run / name).read_text()
-        result = json.loads((run / "result.json").read_text())
-        result.pop("wall_time_s")
-        outputs[f"{seed}/result.json"] = result
-    return outputs
-
-
-def assert_identical(got: dict[str, Any], expected: dict[str, Any]) -> None:
-    assert got.keys() == expected.keys()
-    for key, value in expected.items():
-        if key.endswith(".pt"):
-            flat_got, flat_expected = _flatten(got[key]), _flatten(value)
-            assert flat_got.keys() == flat_expected.keys()
-            for name, tensor in flat_expected.items():
-                assert torch.equal(flat_got[name], tensor), f"{key}:{name} differs"
-        else:
-            assert got[key] == value, f"{key} differs"
-
-
-def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, torch.Tensor]:
-    flat: dict[str, torch.Tensor] = {}
-    for name, value in tree.items():
-        flat.update(_flatten(value, f"{prefix}{name}.") if isinstance(value, dict) else {prefix + name: value})
-    return flat
+    run = folder / "data/runs" / PAIR / METHOD
+    return {f"{seed}/{name}": value for seed in SEEDS for name, value in seed_outputs(run / f"seed{seed}").items()}
 
 
 @pytest.fixture(scope="module")
