@@ -62,8 +62,12 @@ def check_reachable(address: str | None, timeout_s: float = 5.0) -> None:
     try:
         socket.create_connection((host, int(port)), timeout=timeout_s).close()
     except OSError as error:
-        raise ExecutorError(f"executor.address: no Ray cluster reachable at {address} ({error.strerror or error}); "
-                            f"check the address and that `ray start --head` runs there") from None
+        raise unreachable(address, error.strerror or str(error)) from None
+
+
+def unreachable(where: str, reason: str, hint: str = "") -> ExecutorError:
+    return ExecutorError(f"executor.address: no Ray cluster reachable at {where} ({reason}); check the address and "
+                         f"that `ray start --head` runs there{hint}")
 
 
 @contextmanager
@@ -83,9 +87,8 @@ def connected(executor: ExecutorConfig) -> Iterator[None]:
                             f"set RAY_AUTH_MODE=token and give the cluster's token by RAY_AUTH_TOKEN_PATH, "
                             f"RAY_AUTH_TOKEN or ~/.ray/auth_token") from None
     except ConnectionError as error:
-        raise ExecutorError(f"executor.address: no Ray cluster reachable at {where} ({error}); check the address and that "
-                            f"`ray start --head` runs there (a cluster with token authentication also needs "
-                            f"RAY_AUTH_MODE=token and its token here)") from None
+        raise unreachable(where, str(error), " (a cluster with token authentication also needs RAY_AUTH_MODE=token "
+                                             "and its token here)") from None
     try:
         yield
     finally:
