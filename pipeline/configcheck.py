@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from pipeline.config import Params, load_params
 from pipeline.configparse import ConfigError
+from pipeline.dvc_keys import check_dvc_keys
 
 
 def plain(value: Any) -> Any:
@@ -28,6 +30,17 @@ def plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [plain(item) for item in value]
     return value
+
+
+def load_checked(params_path: str | Path, dvc_yaml: str | Path | None = "dvc.yaml") -> Params:
+    """The typed params, after checking that every key `dvc.yaml` reads is written in the file."""
+    params = load_params(params_path)
+    if dvc_yaml is not None and Path(dvc_yaml).exists():
+        try:
+            check_dvc_keys(yaml.safe_load(Path(params_path).read_text()), dvc_yaml)
+        except ConfigError as error:
+            raise ConfigError(f"{params_path}: {error}") from None
+    return params
 
 
 def run_summary(params: Params) -> str:
@@ -55,10 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="validate a params file and print what it resolves to")
     check.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
+    check.add_argument("--dvc-yaml", default="dvc.yaml",
+                       help="the pipeline whose templated keys must be written (default: dvc.yaml; skipped if absent)")
     check.add_argument("--quiet", action="store_true", help="print only the summary line, not the resolved config")
     args = parser.parse_args(argv)
     try:
-        params = load_params(args.params)
+        params = load_checked(args.params, args.dvc_yaml)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
