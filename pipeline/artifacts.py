@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from pipeline.io import atomic_path, write_json
-from pipeline.learned.rules import UpdateRule
-from pipeline.optim import Params
-from pipeline.train import TrainResult
+from pipeline.runfacts import write_seed_facts
+
+if TYPE_CHECKING:  # types only: evaluate and report read outputs without importing the training stack
+    from pipeline.learned.rules import UpdateRule
+    from pipeline.optim import Params
+    from pipeline.train import TrainResult
 
 INIT_ROOT, RUNS_ROOT, EVAL_ROOT = Path("data/init"), Path("data/runs"), Path("data/eval")
 
@@ -32,13 +35,15 @@ def eval_file(pair: str, root: Path = EVAL_ROOT) -> Path:
     return root / f"{pair}.json"
 
 
-def save_init(folder: Path, rule: UpdateRule, history: list[float], info: dict[str, Any]) -> None:
-    """The learned representation's state (empty for the handcrafted no-op) and its meta-loss curve."""
+def save_init(folder: Path, rule: UpdateRule, history: list[float], info: dict[str, Any], facts: dict[str, Any]) -> None:
+    """The learned representation's state (empty for the handcrafted no-op) and its meta-loss curve;
+    ``facts`` (wall time, node) go to the seed's run_facts.json, which the stage moves out."""
     with atomic_path(folder) as tmp:
         tmp.mkdir()
         torch.save(rule.meta_module().state_dict(), tmp / "state.pt")
         (tmp / "history.json").write_text(json.dumps({"meta_loss": history}) + "\n")
         (tmp / "info.json").write_text(json.dumps(info, indent=2) + "\n")
+        write_seed_facts(tmp, facts)
 
 
 def load_init(folder: Path, rule: UpdateRule) -> None:
@@ -48,9 +53,9 @@ def load_init(folder: Path, rule: UpdateRule) -> None:
     rule.meta_module().load_state_dict(torch.load(path, weights_only=True, map_location="cpu"))
 
 
-def save_run(folder: Path, result: TrainResult, rule: UpdateRule, info: dict[str, Any]) -> None:
+def save_run(folder: Path, result: TrainResult, rule: UpdateRule, info: dict[str, Any], facts: dict[str, Any]) -> None:
     summary = {"status": result.status, "steps_done": result.steps_done, "diverged_at": result.diverged_at,
-               "wall_time_s": result.wall_time_s, "final_lr": rule.current_lr(), **info}
+               "final_lr": rule.current_lr(), **info}
     with atomic_path(folder) as tmp:
         tmp.mkdir()
         model = {"params": {k: v.cpu() for k, v in result.state.params.items()}, "buffers": {k: v.cpu() for k, v in result.state.buffers.items()}}
@@ -59,6 +64,7 @@ def save_run(folder: Path, result: TrainResult, rule: UpdateRule, info: dict[str
         (tmp / "history.json").write_text(json.dumps(result.history) + "\n")
         (tmp / "snapshots.json").write_text(json.dumps(result.snapshots) + "\n")
         (tmp / "result.json").write_text(json.dumps(summary, indent=2) + "\n")
+        write_seed_facts(tmp, facts)
 
 
 def load_run_model(folder: Path) -> tuple[Params, Params, dict[str, Any]]:

@@ -170,6 +170,8 @@ class MethodConfig:
 class RepresentationConfig:
     """How the learned things are represented (docs/reproduction.md measures each choice).
 
+    ``loss_form``: the neural loss alone (``plain``, the paper's) or the handcrafted loss plus the
+    network, its last layer starting at zero (``residual``: learning starts from the handcrafted loss).
     ``loss_bias`` / ``loss_init``: the neural loss l_phi (smooth AdaLFL and ML3 ReLU
     variants). ``false`` / ``kaiming_normal`` is the paper's Appendix B form (h = act(phi^T h),
     no biases) as its authors' code builds it; ``true`` / ``torch`` is torch's nn.Linear.
@@ -192,6 +194,7 @@ class RepresentationConfig:
 
     loss_bias: bool = True
     loss_init: Literal["torch", "kaiming_normal"] = "torch"
+    loss_form: Literal["plain", "residual"] = "plain"
     lr_form: Literal["direct", "log"] = "direct"
     rate_form: Literal["log", "direct"] = "log"  # Meta-SGD's per-parameter rates: log alpha (positive) or alpha (the paper's)
     taylor_scale: Literal["match_handcrafted", "unit"] = "match_handcrafted"

@@ -10,8 +10,9 @@ from typing import Callable
 from pipeline.config import PairConfig, Params, load_params
 from pipeline.configparse import ConfigError, key_path
 from pipeline.data.errors import DataError
-from pipeline.distributed.seeds import ExecutorError
+from pipeline.distributed.config import ExecutorError
 from pipeline.interrupt import Interrupted
+from pipeline.paramsview import stage_view
 
 
 def stage_parser(description: str) -> argparse.ArgumentParser:
@@ -20,11 +21,23 @@ def stage_parser(description: str) -> argparse.ArgumentParser:
     return parser
 
 
-def run_stage(main: Callable[[argparse.Namespace, Params], None], parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
-    """Parse, load params, run; known failures become one line on stderr and exit code 2."""
+def stage_name(main: Callable[..., None]) -> str:
+    """``stages.train`` -> ``train``: the dvc.yaml stage whose command runs this module."""
+    module = main.__module__
+    if module == "__main__":  # python -m stages.<name>
+        spec = getattr(sys.modules["__main__"], "__spec__", None)
+        module = spec.name if spec is not None else module
+    return module.rsplit(".", 1)[-1]
+
+
+def run_stage(main: Callable[[argparse.Namespace, Params], None], parser: argparse.ArgumentParser,
+              argv: list[str] | None = None) -> int:
+    """Parse, load params, run; known failures become one line on stderr and exit code 2.
+
+    The stage sees only the params its dvc.yaml entry declares (pipeline.paramsview)."""
     args = parser.parse_args(argv)
     try:
-        main(args, load_params(args.params))
+        main(args, stage_view(load_params(args.params), stage_name(main), vars(args)))
     except (ConfigError, DataError, FileNotFoundError, ExecutorError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -24,7 +24,7 @@ def evaluate_seed(data: LoadedData, model_name: str, pair: str, method: str, see
     model = build_model(model_name, tuple(data.meta["input_shape"]), int(data.meta["n_outputs"]), seed)
     record = {"pair": pair, "method": method, "seed": seed, "task": data.task, "status": result["status"],
               "diverged_at": result["diverged_at"], "steps_done": result["steps_done"],
-              "train_wall_time_s": result["wall_time_s"], "tuned": result.get("tuned"), "test_error": None, "valid_error": None}
+              "tuned": result.get("tuned"), "test_error": None, "valid_error": None}
     if result["status"] == "finished":  # a diverged model has no error worth averaging
         for split in ("test", "valid"):
             part = data.splits[split]

@@ -18,6 +18,7 @@ from pipeline.distributed.jobs import OfflineSeed
 from pipeline.distributed.seeds import run_seeds
 from pipeline.io import atomic_path
 from pipeline.methods import INITS
+from pipeline.runfacts import gather, timings_file
 from stages.common import pair_and_data_dir, run_parser, run_stage, seeds_of
 
 
@@ -31,6 +32,7 @@ def main(args: argparse.Namespace, params: Params) -> None:
         for done in run_seeds(job, seeds_of(args, params), params.executor, out):
             if done.summary:
                 print(done.summary, flush=True)
+        gather(out, timings_file("init_loss", f"{args.pair}-{args.init}"))
 
 
 def build_parser() -> argparse.ArgumentParser:

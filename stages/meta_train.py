@@ -26,12 +26,14 @@ def main(args: argparse.Namespace, params: Params) -> None:
     from pipeline.derive import resolve_device
     from pipeline.fewshot.artifacts import build_learner, load_pools, model_dir
     from pipeline.fewshot.metatrain import fixed_tasks, meta_train
-    from pipeline.io import atomic_path
+    from pipeline.io import atomic_path, write_json
+    from pipeline.runfacts import timings_file
 
     cfg = params.fewshot
     family = cfg.tasks[args.family]
     pools, info = load_pools(args.family)
     device = resolve_device(params.device)
+    timings: dict[str, dict[str, float]] = {}
     with atomic_path(model_dir(args.family, args.method)) as tmp:
         tmp.mkdir()
         for shots in family.shots:
@@ -42,9 +44,12 @@ def main(args: argparse.Namespace, params: Params) -> None:
             record = meta_train(learner, args.family, family, pools["train"] if pools else None, valid, shots, cfg.seed, label)
             (tmp / f"K{shots}").mkdir()
             torch.save({k: v.cpu() for k, v in learner.state_dict().items()}, tmp / f"K{shots}" / "learner.pt")
+            wall_time_s = record.pop("wall_time_s")  # a run fact, kept out of the output (pipeline.runfacts)
             (tmp / f"K{shots}" / "history.json").write_text(json.dumps(record) + "\n")
+            timings[f"K{shots}"] = {"wall_time_s": wall_time_s}
             last = record["history"]["valid_metric"][-1]
-            print(f"{label}: {record['wall_time_s']:.1f}s, meta-validation {last}", flush=True)
+            print(f"{label}: {wall_time_s:.1f}s, meta-validation {last}", flush=True)
+    write_json(timings_file("meta_train", f"{args.family}-{args.method}"), {"shots": timings})
 
 
 def family_method_parser(description: str) -> argparse.ArgumentParser:

@@ -19,6 +19,7 @@ from pipeline.distributed.jobs import TrainSeed
 from pipeline.distributed.seeds import run_seeds
 from pipeline.io import atomic_path
 from pipeline.methods import METHODS
+from pipeline.runfacts import gather, timings_file
 from pipeline.tuning.files import tuning_dir
 from pipeline.tuning.space import training_setup
 from stages.common import check_method, pair_and_data_dir, run_parser, run_stage, seeds_of
@@ -40,6 +41,7 @@ def main(args: argparse.Namespace, params: Params) -> None:
         for done in run_seeds(job, seeds_of(args, params), params.executor, out,
                               inputs=lambda seed: init_dir(args.pair, init, seed) if init != "handcrafted" else None):
             print(done.summary, flush=True)
+        gather(out, timings_file("train", f"{args.pair}-{args.method}"))
     shutil.rmtree(checkpoints, ignore_errors=True)  # the outputs are in place: nothing left to resume
 
 

@@ -1,4 +1,7 @@
-"""A seed's output folder read back for comparison: tensors loaded, JSON parsed, wall times dropped."""
+"""A seed's output folder read back for comparison: tensors loaded, JSON parsed.
+
+Nothing is dropped: wall times and node names live in reports/timings (pipeline.runfacts),
+so two runs of the same seed must write identical folders."""
 
 from __future__ import annotations
 
@@ -8,19 +11,15 @@ from typing import Any
 
 import torch
 
-# What may differ between two runs of the same seed: how long it took and (Ray) which node ran it
-VOLATILE = ("wall_time_s", "node")
-
 
 def seed_outputs(folder: Path) -> dict[str, Any]:
-    """Every file a train or init_loss seed writes: ``.pt`` as tensors, ``.json`` parsed without VOLATILE keys."""
+    """Every file a train or init_loss seed writes: ``.pt`` as tensors, ``.json`` parsed."""
     outputs: dict[str, Any] = {}
     for path in sorted(folder.iterdir()):
         if path.suffix == ".pt":
             outputs[path.name] = torch.load(path, weights_only=True)
         else:
-            loaded = json.loads(path.read_text())
-            outputs[path.name] = {k: v for k, v in loaded.items() if k not in VOLATILE} if isinstance(loaded, dict) else loaded
+            outputs[path.name] = json.loads(path.read_text())
     return outputs
 
 

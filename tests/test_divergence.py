@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from pipeline.artifacts import eval_file, run_dir, save_eval, save_run
+from pipeline.runfacts import gather, timings_file
 from pipeline.config import MethodConfig, OnlineConfig, OptimConfig, PairConfig, parse_params
 from pipeline.meta.step import BaseState
 from pipeline.evaluation import trivial_error
@@ -34,7 +35,8 @@ def test_diverged_seed_is_reported_not_averaged(diabetes_data, tmp_path, monkeyp
         rule = fresh_rule(diabetes_data, pair, "baseline", seed, CPU)
         result = train(diabetes_data, pair, MethodConfig(), rule, seed, CPU, progress=False)
         assert result.status == ("diverged" if lr > 1 else "finished")
-        save_run(run_dir("diabetes_mlp", "baseline", seed), result, rule, {"seed": seed})
+        save_run(run_dir("diabetes_mlp", "baseline", seed), result, rule, {"seed": seed}, {"wall_time_s": 1.5})
+    gather(run_dir("diabetes_mlp", "baseline"), timings_file("train", "diabetes_mlp-baseline"))  # as the stage does
     trivial = trivial_error("regression", diabetes_data.splits["train"].y, diabetes_data.splits["test"].y)
     records = [evaluate_seed(diabetes_data, "mlp", "diabetes_mlp", "baseline", seed, trivial) for seed in (0, 1)]
     diverged, finished = records

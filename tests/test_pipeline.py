@@ -139,3 +139,34 @@ def test_index_page_renders_table_and_every_image_in_a_real_browser(repo, tmp_pa
     # curves, learned loss, offline meta-loss, few-shot adaptation; one row in the results and the wall-time tables,
     # one per method in the few-shot table
     assert title.group(1) == "images 4/4 rows 4", title.group(1)
+
+
+def stages_importing(repo, relative_file: str) -> set[str]:
+    """The resolved stages whose entry module imports ``relative_file`` (at any depth)."""
+    from tools.stage_deps import import_closure
+
+    names = run(repo, "dvc", "stage", "list", "--name-only").split()
+    return {name for name in names if relative_file in import_closure(f"stages.{name.split('@')[0]}", repo)}
+
+
+def test_an_edit_deep_in_the_imports_reruns_exactly_the_stages_that_run_it(repo):
+    """A function body changed three imports below train: every stage that imports it re-runs, no other."""
+    path = repo / "pipeline/data/store_format.py"
+    original = path.read_text()
+    assert "def normalise_images(" in original
+    path.write_text(original.replace("def normalise_images(", "def normalise_images(  # edited\n", 1))
+    try:
+        changed = set(json.loads(run(repo, "dvc", "status", "--json")))
+    finally:
+        path.write_text(original)
+    expected = stages_importing(repo, "pipeline/data/store_format.py")
+    assert {"train@digits_logistic-baseline", "evaluate@digits_logistic"} <= expected
+    assert changed == expected, (sorted(changed - expected), sorted(expected - changed))
+
+
+def test_a_rerun_with_equal_results_keeps_the_output_hash(repo):
+    """Wall times live in reports/timings: re-training a seed bit for bit re-runs only the report."""
+    run(repo, "dvc", "repro", "--force", "--single-item", "train@digits_logistic-baseline")
+    changed = set(json.loads(run(repo, "dvc", "status", "--json")))
+    assert changed == {"report"}, changed
+    run(repo, "dvc", "repro")  # leave the repository up to date for the tests after this one

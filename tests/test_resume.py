@@ -51,7 +51,7 @@ def write_inits(folder: Path, digits_data) -> None:
     cfg = parse_params(yaml.safe_load((folder / "params.yaml").read_text()))
     for seed in SEEDS:
         rule, history = offline_phase(digits_data, cfg.pairs[PAIR], "smooth_nn", cfg.offline["smooth_nn"], seed, CPU, progress=False)
-        save_init(folder / init_dir(PAIR, "smooth_nn", seed), rule, history, {})
+        save_init(folder / init_dir(PAIR, "smooth_nn", seed), rule, history, {}, {"wall_time_s": 0.0})
 
 
 def start_stage(folder: Path) -> subprocess.Popen[str]:

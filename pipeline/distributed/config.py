@@ -9,6 +9,12 @@ from urllib.parse import urlsplit
 from pipeline.configparse import ConfigError
 
 
+class ExecutorError(RuntimeError):
+    """A cluster that cannot be reached, or a seed whose retries ran out: one line for the stage to print.
+
+    Defined here, beside the config, so that every stage can catch it without importing the executor."""
+
+
 @dataclass(frozen=True)
 class ExecutorConfig:
     """``local``: the stage's own process, seed after seed (no Ray import). ``ray``: one Ray task per seed."""

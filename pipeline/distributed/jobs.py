@@ -23,8 +23,9 @@ from pipeline.train import Checkpointing, run_fingerprint, train
 from pipeline.tuning.space import MethodSetup
 
 
-def _with_node(info: dict[str, Any], node: str | None) -> dict[str, Any]:
-    return info if node is None else {**info, "node": node}  # local runs write exactly what they always wrote
+def _run_facts(wall_time_s: float, node: str | None) -> dict[str, Any]:
+    """What varies between equal runs: kept out of the outputs (pipeline.runfacts)."""
+    return {"wall_time_s": wall_time_s} if node is None else {"wall_time_s": wall_time_s, "node": node}
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,10 @@ class OfflineSeed:
         rule, history = offline_phase(self.data, self.pair, self.init, self.offline, seed, resolve_device(self.device), label,
                                       representation=self.representation)
         info = {"pair": self.pair_name, "init": self.init, "seed": seed, "steps": len(history),
-                "wall_time_s": time.monotonic() - started, "meta_loss_rose": meta_loss_rose(history)}
-        save_init(out, rule, history, _with_node(info, node))
-        lines = [f"[{label}] meta-loss {history[0]:.4f} -> {history[-1]:.4f} in {info['wall_time_s']:.1f}s"] if history else []
+                "meta_loss_rose": meta_loss_rose(history)}
+        facts = _run_facts(time.monotonic() - started, node)
+        save_init(out, rule, history, info, facts)
+        lines = [f"[{label}] meta-loss {history[0]:.4f} -> {history[-1]:.4f} in {facts['wall_time_s']:.1f}s"] if history else []
         if info["meta_loss_rose"]:
             lines.append(f"WARNING [{label}] the meta-loss ended higher than it started (mean of the last tenth of the "
                          f"steps above the first tenth's): the offline phase made the loss worse")
@@ -79,6 +81,6 @@ class TrainSeed:
                                        run_fingerprint(self.data, setup.pair, setup.method, rule, seed, device))
         result = train(self.data, setup.pair, setup.method, rule, seed, device, label, checkpoint=checkpoint)
         info = {"pair": self.pair_name, "method": self.method_name, "seed": seed, "tuned": self.tuned}
-        save_run(out, result, rule, _with_node(info, node))
+        save_run(out, result, rule, info, _run_facts(result.wall_time_s, node))
         last = result.history[-1]
         return f"[{label}] {result.status} after {result.steps_done} steps, valid error {last['valid_error']:.4f}, {result.wall_time_s:.1f}s"

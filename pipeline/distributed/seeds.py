@@ -6,11 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
-from pipeline.distributed.config import ExecutorConfig
+from pipeline.distributed.config import ExecutorConfig, ExecutorError
 
-
-class ExecutorError(RuntimeError):
-    """A cluster that cannot be reached, or a seed whose retries ran out: one line for the stage to print."""
+__all__ = ["ExecutorError", "SeedDone", "SeedJob", "run_seeds"]
 
 
 class SeedJob(Protocol):

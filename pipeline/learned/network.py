@@ -6,6 +6,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from pipeline.learned.handcrafted import task_loss
 from pipeline.learned.outputwise import OutputwiseLoss
 
 
@@ -31,16 +32,22 @@ class LossNetwork(OutputwiseLoss):
 
     ``variant="smooth"`` (AdaLFL): smooth leaky ReLU hidden activations, identity output.
     ``variant="relu"`` (ML3, Bechtle et al. 2021): ReLU hidden, Softplus output (loss >= 0).
+    ``form="residual"``: the handcrafted loss plus the network, whose last layer starts at zero, so
+    learning starts from cross-entropy / squared error and moves away only as the meta-gradient
+    asks (as the AdaLFL authors' later ``LearnedLossNetwork`` returns the task loss plus its output).
+    ``form="plain"``: the network alone (the paper's form).
     """
 
     def __init__(self, task: str, variant: str = "smooth", hidden: int = 40, beta: float = 10.0, gamma: float = 0.01,
-                 bias: bool = True, init: str = "torch") -> None:
+                 bias: bool = True, init: str = "torch", form: str = "plain") -> None:
         super().__init__(task)
         if variant not in ("smooth", "relu"):
             raise ValueError(f"unknown loss-network variant {variant!r}")
         if init not in ("torch", "kaiming_normal"):
             raise ValueError(f"unknown loss-network initialisation {init!r}")
-        self.variant = variant
+        if form not in ("plain", "residual"):
+            raise ValueError(f"unknown loss form {form!r}")
+        self.variant, self.form = variant, form
         make_act = (lambda: SmoothLeakyReLU(beta, gamma)) if variant == "smooth" else nn.ReLU
         self.net = nn.Sequential(
             nn.Linear(2, hidden, bias=bias), make_act(),
@@ -51,7 +58,15 @@ class LossNetwork(OutputwiseLoss):
             for layer in self.net:
                 if isinstance(layer, nn.Linear):
                     nn.init.kaiming_normal_(layer.weight)
+        if form == "residual":  # NN_phi = 0 at the start: the loss is the handcrafted one
+            nn.init.zeros_(self.net[-1].weight)
+            if self.net[-1].bias is not None:
+                nn.init.zeros_(self.net[-1].bias)
         self.output_activation: nn.Module = nn.Softplus() if variant == "relu" else nn.Identity()
+
+    def forward(self, y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
+        learned = super().forward(y_pred, y_true)
+        return task_loss(self.task, y_pred, y_true) + learned if self.form == "residual" else learned
 
     def pointwise(self, y: torch.Tensor, y_hat: torch.Tensor) -> torch.Tensor:
         pairs = torch.stack([y, y_hat], dim=-1)

@@ -88,7 +88,8 @@ def build_loss(kind: LossKind, task: str, seed: int, representation: Representat
             return HandcraftedLoss(task)
         if kind in ("smooth_nn", "relu_nn"):
             variant = "smooth" if kind == "smooth_nn" else "relu"
-            return LossNetwork(task, variant=variant, bias=representation.loss_bias, init=representation.loss_init)
+            return LossNetwork(task, variant=variant, bias=representation.loss_bias, init=representation.loss_init,
+                               form=representation.loss_form)
         scale = taylor_scale(task, n_outputs) if representation.taylor_scale == "match_handcrafted" else 1.0
         return TaylorLoss(task, degree=2 if kind == "taylor_quadratic" else 3, scale=scale)
 

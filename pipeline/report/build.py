@@ -15,6 +15,7 @@ from pipeline.methods import METHODS
 from pipeline.report.collect import Cell, collect, finished_runs, load_histories, load_offline_info, load_snapshots, mean_curve
 from pipeline.report.page import write_page
 from pipeline.report.tables import metrics, metrics_detail, results_markdown
+from pipeline.runfacts import TIMINGS_ROOT
 from pipeline.tuning.files import TUNING_ROOT, tuning_dir
 
 LOSS_PLOT_METHODS = ("adalfl",)  # the paper's Figure 1/4 shows AdaLFL's loss over training
@@ -22,8 +23,8 @@ LOSS_PLOT_METHODS = ("adalfl",)  # the paper's Figure 1/4 shows AdaLFL's loss ov
 
 def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = EVAL_ROOT, runs_root: Path = RUNS_ROOT,
                  tuning_root: Path = TUNING_ROOT, init_root: Path = INIT_ROOT, stamp: str = "",
-                 fewshot_root: Path = FEWSHOT_RESULTS) -> dict:
-    cells = collect(params, eval_root, init_root)
+                 fewshot_root: Path = FEWSHOT_RESULTS, timings_root: Path = TIMINGS_ROOT) -> dict:
+    cells = collect(params, eval_root, timings_root)
     fewshot_md, fewshot_metrics = fewshot_report.section(params.fewshot, fewshot_root)
     table = results_markdown(params, cells) + (f"\n{fewshot_md}" if fewshot_md else "") + (f"\n{stamp}\n" if stamp else "")
     images: list[tuple[str, Path]] = []

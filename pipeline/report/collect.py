@@ -14,6 +14,7 @@ from scipy import stats
 from pipeline.artifacts import EVAL_ROOT, INIT_ROOT, RUNS_ROOT, eval_file, init_dir, run_dir
 from pipeline.config import Params
 from pipeline.methods import METHODS
+from pipeline.runfacts import TIMINGS_ROOT, seed_facts, timings_file
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Cell:
 
     records: list[dict[str, Any]] = field(default_factory=list)
     offline_s: list[float] = field(default_factory=list)  # the offline phase's wall time per seed (empty: none)
+    train_s: list[float] = field(default_factory=list)  # training's wall time per seed (reports/timings)
 
     @property
     def finished(self) -> list[dict[str, Any]]:
@@ -56,9 +58,8 @@ class Cell:
 
     def wall_times(self) -> dict[str, float | None]:
         """Mean seconds per seed: the offline phase (shared by the methods that start from it) and training."""
-        train = [r["train_wall_time_s"] for r in self.records if r.get("train_wall_time_s") is not None]
         return {"offline_s": float(np.mean(self.offline_s)) if self.offline_s else None,
-                "train_s": float(np.mean(train)) if train else None}
+                "train_s": float(np.mean(self.train_s)) if self.train_s else None}
 
 
 def ci95_half_width(values: np.ndarray) -> float | None:
@@ -68,12 +69,21 @@ def ci95_half_width(values: np.ndarray) -> float | None:
     return float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
 
 
-def collect(params: Params, eval_root: Path = EVAL_ROOT, init_root: Path = INIT_ROOT) -> dict[str, dict[str, Cell]]:
+def stage_wall_times(stage: str, item: str, seeds: tuple[int, ...], root: Path = TIMINGS_ROOT) -> list[float]:
+    """The seeds' wall times from a stage's timings file (seeds it lacks are left out)."""
+    facts = seed_facts(timings_file(stage, item, root))
+    return [float(facts[s]["wall_time_s"]) for s in seeds if s in facts]
+
+
+def collect(params: Params, eval_root: Path = EVAL_ROOT, timings_root: Path = TIMINGS_ROOT) -> dict[str, dict[str, Cell]]:
     cells: dict[str, dict[str, Cell]] = {}
     for pair in params.run.pairs:
         for method in params.run.methods:
             cell = cells.setdefault(pair, {}).setdefault(method, Cell())
-            cell.offline_s = [info["wall_time_s"] for info in load_offline_info(pair, METHODS[method].init, params.seeds, init_root)]
+            init = METHODS[method].init
+            if init != "handcrafted":
+                cell.offline_s = stage_wall_times("init_loss", f"{pair}-{init}", params.seeds, timings_root)
+            cell.train_s = stage_wall_times("train", f"{pair}-{method}", params.seeds, timings_root)
             evaluated = json.loads(eval_file(pair, eval_root).read_text())["methods"]
             records = {r["seed"]: r for r in evaluated.get(method, [])}
             missing = [s for s in params.seeds if s not in records]

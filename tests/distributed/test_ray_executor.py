@@ -9,7 +9,6 @@ thread count).
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipeline.runfacts import seed_facts, timings_file
 from tests.distributed.ray_cluster import free_port, kill_node, start_node, token_env, wait_for_nodes, write_token
 from tests.pipeline_repo import make_repo, shrunk_params
 from tests.seed_outputs import assert_identical, seed_outputs
@@ -88,8 +88,10 @@ def assert_same_outputs(local: Path, remote: Path) -> None:
     assert_identical(seed_outputs(remote), seed_outputs(local))
 
 
-def nodes_of(folder: Path, info: str = "result.json") -> dict[int, str]:
-    return {int(seed.name[4:]): json.loads((seed / info).read_text())["node"] for seed in sorted(folder.glob("seed*"))}
+def nodes_of(repo: Path, stage: str) -> dict[int, str]:
+    """Seed -> the node that ran it, from the stage's run facts (reports/timings)."""
+    item = f"{PAIR}-smooth_nn" if stage == "init_loss" else f"{PAIR}-{METHOD}"
+    return {seed: facts["node"] for seed, facts in seed_facts(repo / timings_file(stage, item)).items()}
 
 
 def test_two_nodes_each_run_a_seed_and_match_the_local_executor(project, cluster, worker_node):
@@ -101,13 +103,13 @@ def test_two_nodes_each_run_a_seed_and_match_the_local_executor(project, cluster
     assert offline.returncode == 0, offline.stderr[-2000:]
     for seed in (0, 1):
         assert_same_outputs(local_init / f"seed{seed}", project / f"data/init/{PAIR}/smooth_nn/seed{seed}")
-    assert len(set(nodes_of(project / f"data/init/{PAIR}/smooth_nn", "info.json").values())) == 2
+    assert len(set(nodes_of(project, "init_loss").values())) == 2
     done = stage(project, "train", "method", METHOD, params, node_env)
     assert done.returncode == 0, done.stderr[-2000:]
     runs = project / f"data/runs/{PAIR}/{METHOD}"
     for seed in (0, 1):
         assert_same_outputs(project / f"local_runs/{PAIR}/{METHOD}/seed{seed}", runs / f"seed{seed}")
-    assert len(set(nodes_of(runs).values())) == 2, nodes_of(runs)  # one seed on each node
+    assert len(set(nodes_of(project, "train").values())) == 2, nodes_of(project, "train")  # one seed on each node
     assert "valid error" in done.stdout
     token = Path(node_env["RAY_AUTH_TOKEN_PATH"]).read_text().strip()
     written = [path for path in (project / "data").rglob("*") if path.is_file() and token.encode() in path.read_bytes()]
@@ -134,7 +136,7 @@ def test_a_killed_node_s_seed_is_retried_and_still_matches(project, cluster, wor
     runs = project / f"data/runs/{PAIR}/{METHOD}"
     for seed in (0, 1):
         assert_same_outputs(project / f"local_runs/{PAIR}/{METHOD}/seed{seed}", runs / f"seed{seed}")
-    assert len(set(nodes_of(runs).values())) == 1  # the retried seed ran on the surviving head
+    assert len(set(nodes_of(project, "train").values())) == 1  # the retried seed ran on the surviving head
 
 
 def test_a_wrong_address_fails_in_one_line(project, cluster):

@@ -83,3 +83,33 @@ def test_rules_pick_the_right_meta_parameters():
     meta_lr = build_rule("meta_lr", "regression", 0.01, 0)
     assert len(meta_lr.meta_parameters()) == 1 and meta_lr.current_lr() == pytest.approx(0.01)
     assert len(build_rule("adalfl", "regression", 0.01, 0).meta_parameters()) == 6
+
+
+@pytest.mark.parametrize("task, variant", [("classification", "smooth"), ("regression", "smooth"), ("classification", "relu")])
+def test_residual_loss_starts_as_the_handcrafted_loss_and_can_move(task, variant):
+    """handcrafted + NN_phi with NN_phi's last layer at zero: equal value (up to ReLU's constant softplus(0))
+    and equal gradient with respect to the predictions at the start; the meta-gradient reaches phi."""
+    torch.manual_seed(0)
+    loss = LossNetwork(task, variant=variant, form="residual").double()
+    outputs = torch.randn(16, 10 if task == "classification" else 1, dtype=torch.float64, requires_grad=True)
+    targets = torch.randint(0, 10, (16,)) if task == "classification" else torch.randn(16, 1, dtype=torch.float64)
+    handcrafted = HandcraftedLoss(task)(outputs, targets)
+    value = loss(outputs, targets)
+    offset = torch.log(torch.tensor(2.0, dtype=torch.float64)) if variant == "relu" else 0.0
+    torch.testing.assert_close(value, handcrafted + offset, rtol=1e-12, atol=1e-12)
+    (grad,) = torch.autograd.grad(value, outputs, create_graph=True)
+    (expected,) = torch.autograd.grad(handcrafted, outputs)
+    torch.testing.assert_close(grad, expected, rtol=1e-12, atol=1e-12)
+    last = loss.net[-1].weight
+    (meta,) = torch.autograd.grad(grad.pow(2).sum(), last)  # a meta-objective through the gradient
+    assert meta.abs().sum() > 0
+
+
+def test_plain_loss_is_unchanged_by_the_form_option():
+    torch.manual_seed(3)
+    plain = LossNetwork("classification")
+    torch.manual_seed(3)
+    residual = LossNetwork("classification", form="residual")
+    for a, b in zip(plain.net[:-1].parameters(), residual.net[:-1].parameters()):
+        assert torch.equal(a, b)  # same random hidden layers: only the last layer starts at zero
+    assert residual.net[-1].weight.abs().sum() == 0 and plain.net[-1].weight.abs().sum() > 0

@@ -1,0 +1,137 @@
+"""Every DVC stage declares exactly the project files its entry module imports, at any depth.
+
+A file imported but not declared lets the cache serve results of old code; a file declared
+but not imported re-runs the stage for nothing. The fix is always one command:
+``python -m tools.stage_deps --write``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.pipeline_repo import ROOT, env
+from tools.stage_deps import check, import_closure, rewrite, stage_modules
+
+PROFILES = sorted(ROOT.glob("profiles/*.yaml")) + [ROOT / "params.yaml"]
+FIX = "run `python -m tools.stage_deps --write` and commit dvc.yaml"
+
+
+def describe(problems: dict[str, tuple[list[str], list[str]]]) -> str:
+    return "\n".join(f"{stage}: imported but not declared {missing}; declared but not imported {extra}"
+                     for stage, (missing, extra) in problems.items())
+
+
+def test_every_stage_declares_exactly_its_import_closure():
+    problems = check(ROOT / "dvc.yaml")
+    assert not problems, f"{describe(problems)}\n{FIX}"
+
+
+def resolved_code_deps(tmp: Path, params: Path) -> dict[str, tuple[str, set[str]]]:
+    """Stage -> (its module, its code deps), as DVC resolves dvc.yaml's templating with ``params``."""
+    from dvc.repo import Repo
+
+    repo = tmp / params.stem
+    repo.mkdir()
+    shutil.copy(ROOT / "dvc.yaml", repo / "dvc.yaml")
+    shutil.copy(params, repo / "params.yaml")
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["dvc", "init", "-q"], cwd=repo, env=env(), check=True)
+    deps = {}
+    with Repo(str(repo)) as dvc:
+        for stage in dvc.index.stages:
+            module = stage.cmd.split()[2]
+            deps[stage.addressing] = (module, {str(Path(d.def_path)) for d in stage.deps if d.def_path.split("/")[0] in
+                                               ("pipeline", "stages", "tools")})
+    return deps
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.name)
+def test_resolved_stages_of_every_profile_declare_their_closure(profile, tmp_path):
+    closures: dict[str, set[str]] = {}
+    for stage, (module, declared) in resolved_code_deps(tmp_path, profile).items():
+        needed = closures.setdefault(module, set(import_closure(module)))
+        assert declared == needed, (f"{stage} ({profile.name}): missing {sorted(needed - declared)}, "
+                                    f"extra {sorted(declared - needed)}\n{FIX}")
+
+
+def test_check_names_the_stage_and_files_on_a_stale_dvc_yaml(tmp_path):
+    text = (ROOT / "dvc.yaml").read_text()
+    stale = tmp_path / "dvc.yaml"
+    train = text.index("\n  train:")
+    head, tail = text[:train], text[train:]
+    assert "      - pipeline/data/store_format.py\n" in tail
+    tail = tail.replace("      - pipeline/data/store_format.py\n", "      - pipeline/meta\n", 1)
+    stale.write_text(head + tail)
+    problems = check(stale)
+    assert set(problems) == {"train"}
+    missing, extra = problems["train"]
+    assert missing == ["pipeline/data/store_format.py"] and extra == ["pipeline/meta"]
+    stale.write_text(rewrite(stale.read_text(), {s: import_closure(m) for s, m in stage_modules(stale).items()}))
+    assert not check(stale) and stale.read_text() == text  # --write restores exactly the committed file
+
+
+def test_the_command_fails_and_says_how_to_fix(tmp_path):
+    stale = tmp_path / "dvc.yaml"
+    stale.write_text((ROOT / "dvc.yaml").read_text().replace("      - pipeline/data/loading.py\n", "", 1))
+    done = subprocess.run(["python", "-m", "tools.stage_deps", "--dvc-yaml", str(stale)], cwd=ROOT, env=env(),
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "pipeline/data/loading.py" in done.stdout and "python -m tools.stage_deps --write" in done.stdout
+
+
+def write_project(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+def test_closure_follows_every_kind_of_import_and_skips_type_only_ones(tmp_path):
+    write_project(tmp_path, {
+        "stages/__init__.py": "",
+        "stages/run.py": """
+            from pipeline.a import f
+            from pipeline import b
+            if __name__ == "__main__":
+                import pipeline.main_only
+        """,
+        "pipeline/__init__.py": "",
+        "pipeline/a.py": """
+            from typing import TYPE_CHECKING
+            from .sub.c import g
+            if TYPE_CHECKING:
+                from pipeline.typeonly import T
+            def f():
+                from pipeline import lazy
+        """,
+        "pipeline/b.py": "if __name__ == '__main__':\n    import pipeline.never\n",
+        "pipeline/sub/__init__.py": "",
+        "pipeline/sub/c.py": "from .. import d\nimport os\n",
+        "pipeline/d.py": "", "pipeline/lazy.py": "", "pipeline/typeonly.py": "",
+        "pipeline/main_only.py": "", "pipeline/never.py": "", "pipeline/unused.py": "",
+    })
+    assert import_closure("stages.run", tmp_path) == [
+        "pipeline/__init__.py", "pipeline/a.py", "pipeline/b.py", "pipeline/d.py", "pipeline/lazy.py",
+        "pipeline/main_only.py", "pipeline/sub/__init__.py", "pipeline/sub/c.py", "stages/__init__.py", "stages/run.py"]
+
+
+def test_rewrite_keeps_comments_and_data_deps():
+    text = textwrap.dedent("""\
+        stages:
+          train:            # a comment
+            cmd: python -m stages.train
+            deps:
+              - data/prepared      # the data
+              - pipeline/old.py
+              - stages/train.py
+            params:
+              - seeds
+        """)
+    out = rewrite(text, {"train": ["pipeline/new.py", "stages/train.py"]})
+    assert out == text.replace("      - pipeline/old.py\n      - stages/train.py\n",
+                               "      - pipeline/new.py\n      - stages/train.py\n")

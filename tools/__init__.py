@@ -1,0 +1,1 @@
+"""Developer commands that act on the project itself (not on its data)."""
