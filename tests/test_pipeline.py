@@ -29,10 +29,16 @@ def test_repro_writes_every_report_file(repo):
     assert all(0 <= error <= 1 for error in metrics["digits_logistic"].values())  # dvc exp show leads with these
     detail = json.loads((repo / "reports" / "metrics_detail.json").read_text())["digits_logistic"]
     for method, summary in detail.items():
-        assert set(summary) - {"absurd_seeds"} == {"test_error_mean", "test_error_std", "test_error_ci95", "n_seeds", "offline_s", "train_s"}
+        assert set(summary) - {"absurd_seeds"} == {"test_error_mean", "test_error_std", "test_error_ci95", "n_seeds", "offline_s",
+                                                   "train_s", "paired"}
+        assert set(summary["paired"]) == ({"convergence"} if method == "baseline" else
+                                          {"convergence", "vs_baseline"} | ({"vs_ml3"} if method == "adalfl" else set()))
         assert summary["n_seeds"] == 1 and summary["test_error_mean"] == metrics["digits_logistic"][method]
         assert summary["train_s"] > 0 and (summary["offline_s"] is None) == (method == "baseline")
+    convergence = json.loads((repo / "reports" / "convergence.json").read_text())["digits_logistic"]
+    assert convergence["adalfl"]["vs_baseline_test_error"] in ("better", "level", "worse")
     table = (repo / "reports" / "results.md").read_text()
+    assert "## Paired comparisons" in table
     assert "| digits | logistic |" in table and "**" in table
     assert (repo / "reports" / "plots" / "digits_logistic_curves.png").stat().st_size > 1000
     assert (repo / "reports" / "plots" / "digits_logistic_adalfl_loss.png").stat().st_size > 1000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pipeline.artifacts import EVAL_ROOT, INIT_ROOT, RUNS_ROOT
 from pipeline.config import Params
@@ -13,6 +14,7 @@ from pipeline.io import atomic_path, write_json, write_text
 from pipeline.report import plots
 from pipeline.methods import METHODS
 from pipeline.report.collect import Cell, collect, finished_runs, load_histories, load_offline_info, load_snapshots, mean_curve
+from pipeline.report.comparisons import Histories, comparisons_markdown, convergence_metrics, pair_comparisons
 from pipeline.report.page import write_page
 from pipeline.report.tables import metrics, metrics_detail, results_markdown
 from pipeline.runfacts import TIMINGS_ROOT
@@ -25,14 +27,19 @@ def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = 
                  tuning_root: Path = TUNING_ROOT, init_root: Path = INIT_ROOT, stamp: str = "",
                  fewshot_root: Path = FEWSHOT_RESULTS, timings_root: Path = TIMINGS_ROOT) -> dict:
     cells = collect(params, eval_root, timings_root)
+    histories = {pair: {m: load_histories(pair, m, params.seeds, runs_root) for m in params.run.methods}
+                 for pair in params.run.pairs}
+    compared = {pair: pair_comparisons(cells[pair], histories[pair], params.seeds) for pair in params.run.pairs}
     fewshot_md, fewshot_metrics = fewshot_report.section(params.fewshot, fewshot_root)
-    table = results_markdown(params, cells) + (f"\n{fewshot_md}" if fewshot_md else "") + (f"\n{stamp}\n" if stamp else "")
+    table = (results_markdown(params, cells) + "\n" + "\n".join(comparisons_markdown(compared))
+             + (f"\n{fewshot_md}" if fewshot_md else "") + (f"\n{stamp}\n" if stamp else ""))
     images: list[tuple[str, Path]] = []
     with atomic_path(out / "plots") as plot_dir, atomic_path(out / "curves") as curve_dir:
         plot_dir.mkdir()
         curve_dir.mkdir()
         for pair in params.run.pairs:
-            images += _pair_figures(params, pair, cells[pair], plot_dir, curve_dir, runs_root, init_root)
+            images += _pair_figures(params, pair, cells[pair], histories[pair], compared[pair], plot_dir, curve_dir,
+                                    runs_root, init_root)
         images += fewshot_report.adaptation_figures(params.fewshot, fewshot_root, plot_dir)
     images = [(caption, out / "plots" / path.name) for caption, path in images]
     for pair, row in cells.items():  # the Optuna study behind every tuned cell (marked † in the table)
@@ -45,21 +52,28 @@ def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = 
     if fewshot_metrics:
         summary["fewshot"] = fewshot_metrics
     write_json(out / "metrics.json", summary)
-    write_json(out / "metrics_detail.json", metrics_detail(cells))
+    detail = metrics_detail(cells)
+    for pair, row in compared.items():
+        for method, entry in row.items():
+            detail[pair][method]["paired"] = entry
+    write_json(out / "metrics_detail.json", detail)
+    write_json(out / "convergence.json", convergence_metrics(compared))
     write_text(out / "results.md", table)
     write_page(out / "index.html", table, images)
     return summary
 
 
-def _pair_figures(params: Params, pair: str, cells: dict[str, Cell], plot_dir: Path, curve_dir: Path, runs_root: Path,
-                  init_root: Path) -> list[tuple[str, Path]]:
+def _pair_figures(params: Params, pair: str, cells: dict[str, Cell], histories: Histories, compared: dict[str, Any],
+                  plot_dir: Path, curve_dir: Path, runs_root: Path, init_root: Path) -> list[tuple[str, Path]]:
     task = DATASETS[params.pairs[pair].dataset].task
     metric = "error rate" if task == "classification" else "MSE"
-    histories = {m: load_histories(pair, m, params.seeds, runs_root) for m in params.run.methods}
     diverged = {m: set(cells[m].diverged_seeds) for m in params.run.methods}
     _write_curve_csv(curve_dir / f"{pair}.csv", {m: finished_runs(runs, params.seeds, diverged[m]) for m, runs in histories.items()})
     figures = [(f"{pair}: learning curves", plot_dir / f"{pair}_curves.png")]
-    plots.learning_curves(figures[0][1], pair, histories, metric, params.seeds, diverged)
+    auc = convergence_metrics({pair: compared})[pair]
+    labels = {m: f"{m} (AUC {auc[m]['valid_error_auc']:.3g})" if auc[m]["valid_error_auc"] is not None else m
+              for m in histories}
+    plots.learning_curves(figures[0][1], pair, histories, metric, params.seeds, diverged, labels)
     for method in (m for m in LOSS_PLOT_METHODS if m in params.run.methods):
         snapshots = {seed: load_snapshots(pair, method, seed, runs_root) for seed in params.seeds}
         if any(snapshots.values()):

@@ -18,7 +18,8 @@ from pipeline.report.collect import finished_runs, mean_curve  # noqa: E402
 
 
 def learning_curves(path: Path, pair: str, histories: dict[str, list[list[dict[str, Any]]]], ylabel: str,
-                    seeds: tuple[int, ...], diverged: dict[str, set[int]]) -> tuple[float, float, str]:
+                    seeds: tuple[int, ...], diverged: dict[str, set[int]],
+                    labels: dict[str, str] | None = None) -> tuple[float, float, str]:
     """Validation error vs gradient step: mean over the finished seeds with a ±1 std band, one line per method.
 
     A diverged seed is drawn on its own (dashed, thin) up to its last finite error and marked with an x where it
@@ -32,7 +33,7 @@ def learning_curves(path: Path, pair: str, histories: dict[str, list[list[dict[s
         finished = finished_runs(runs, seeds, diverged.get(method, set()))
         if finished:
             steps, mean, std = mean_curve(finished, "valid_error")
-            ax.plot(steps, mean, label=method, linewidth=1.6, color=colour)
+            ax.plot(steps, mean, label=(labels or {}).get(method, method), linewidth=1.6, color=colour)
             ax.fill_between(steps, mean - std, mean + std, alpha=0.18, color=colour)
             kept_values += [h["valid_error"] for run in finished for h in run[1:] if h["valid_error"] is not None]
         for seed, run in zip(seeds, runs):

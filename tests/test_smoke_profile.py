@@ -1,0 +1,34 @@
+"""The README's first thing to try, as written: `cp profiles/smoke.yaml params.yaml && dvc repro`.
+
+It passes through every branch the smoke profile switches on (prepare, init_loss, tune,
+train, evaluate, report) in a temporary git + DVC copy of the project. ~3 minutes: `make test-slow`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from tests.pipeline_repo import ROOT, make_repo, run
+
+pytestmark = pytest.mark.slow
+
+
+def test_smoke_profile_runs_end_to_end(tmp_path):
+    params = yaml.safe_load((ROOT / "profiles" / "smoke.yaml").read_text())
+    repo = make_repo(tmp_path, params)
+    (repo / "params.yaml").write_text((ROOT / "profiles" / "smoke.yaml").read_text())  # byte for byte, comments too
+    run(repo, "git", "commit", "-qam", "smoke profile")
+    out = run(repo, "dvc", "repro")
+    assert "Running stage 'tune@digits_logistic-baseline'" in out
+    metrics = json.loads((repo / "reports" / "metrics.json").read_text())
+    assert set(metrics) == set(params["run"]["pairs"])
+    for pair in params["run"]["pairs"]:
+        assert set(metrics[pair]) == set(params["run"]["methods"])
+        assert all(value is not None and value >= 0 for value in metrics[pair].values())
+    assert (repo / "reports/tuning/digits_logistic/baseline/result.json").is_file()
+    timings = sorted(p.name for p in (repo / "reports" / "timings").iterdir())
+    assert "train@digits_logistic-adalfl.json" in timings and "init_loss@diabetes_mlp-smooth_nn.json" in timings
+    assert "up to date" in run(repo, "dvc", "status")
