@@ -15,6 +15,7 @@ from pipeline.report import plots
 from pipeline.methods import METHODS
 from pipeline.report.collect import Cell, collect, finished_runs, load_histories, load_offline_info, load_snapshots, mean_curve
 from pipeline.report.comparisons import Histories, comparisons_markdown, convergence_metrics, pair_comparisons
+from pipeline.report.movement import movement_markdown, online_movement
 from pipeline.report.page import write_page
 from pipeline.report.tables import metrics, metrics_detail, results_markdown
 from pipeline.runfacts import TIMINGS_ROOT
@@ -30,8 +31,11 @@ def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = 
     histories = {pair: {m: load_histories(pair, m, params.seeds, runs_root) for m in params.run.methods}
                  for pair in params.run.pairs}
     compared = {pair: pair_comparisons(cells[pair], histories[pair], params.seeds) for pair in params.run.pairs}
+    moved = {pair: {m: v for m in params.run.methods
+                    if (v := online_movement(pair, m, params.seeds, init_root, runs_root)) is not None}
+             for pair in params.run.pairs}
     fewshot_md, fewshot_metrics = fewshot_report.section(params.fewshot, fewshot_root)
-    table = (results_markdown(params, cells) + "\n" + "\n".join(comparisons_markdown(compared))
+    table = (results_markdown(params, cells) + "\n" + "\n".join(comparisons_markdown(compared) + movement_markdown(moved))
              + (f"\n{fewshot_md}" if fewshot_md else "") + (f"\n{stamp}\n" if stamp else ""))
     images: list[tuple[str, Path]] = []
     with atomic_path(out / "plots") as plot_dir, atomic_path(out / "curves") as curve_dir:
@@ -56,6 +60,8 @@ def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = 
     for pair, row in compared.items():
         for method, entry in row.items():
             detail[pair][method]["paired"] = entry
+            if method in moved[pair]:
+                detail[pair][method]["phi_relative_change"] = moved[pair][method]
     write_json(out / "metrics_detail.json", detail)
     write_json(out / "convergence.json", convergence_metrics(compared))
     write_text(out / "results.md", table)

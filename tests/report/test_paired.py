@@ -70,3 +70,16 @@ def test_pair_comparisons_end_to_end_on_three_seeds():
     assert metrics["adalfl"]["vs_ml3_test_error"] == "better" and metrics["baseline"].keys() == {"valid_error_auc"}
     table = "\n".join(comparisons_markdown({"p": compared}))
     assert "| p | adalfl | baseline |" in table and "**better**" in table
+
+
+def test_relative_change_of_phi():
+    import torch
+
+    from pipeline.report.movement import relative_change
+
+    before = {"w": torch.tensor([3.0, 4.0]), "b": torch.zeros(1)}
+    after = {"w": torch.tensor([3.0, 4.5]), "b": torch.zeros(1)}
+    assert relative_change(before, after) == pytest.approx(0.1)
+    assert relative_change(before, before) == 0.0
+    assert relative_change(before, {"w": torch.zeros(3), "b": torch.zeros(1)}) is None  # another representation
+    assert relative_change({}, {}) is None  # the handcrafted loss has no phi
