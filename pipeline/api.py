@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from pipeline.config import OnlineConfig, RepresentationConfig
+from pipeline.exports import LOSS_KINDS
 from pipeline.learned.rules import UpdateRule, build_loss
 from pipeline.meta.forward import forward_meta_step
 from pipeline.meta.step import BaseState
@@ -32,7 +33,6 @@ from pipeline.train import meta_optimizer
 
 FORMAT = "lfl.learned_loss"
 VERSION = 1
-LOSS_KINDS = ("smooth_nn", "relu_nn", "taylor_quadratic", "taylor_cubic")
 TASKS = ("classification", "regression")
 
 

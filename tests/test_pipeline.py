@@ -39,6 +39,8 @@ def test_repro_writes_every_report_file(repo):
     assert convergence["adalfl"]["vs_baseline_test_error"] in ("better", "level", "worse")
     table = (repo / "reports" / "results.md").read_text()
     assert "## Paired comparisons" in table
+    assert "## How far the online phase moves phi" in table and "| digits_logistic | adalfl |" in table
+    assert "python -m tools.lfl export --pair digits_logistic --method adalfl --seed 0" in table
     assert "| digits | logistic |" in table and "**" in table
     assert (repo / "reports" / "plots" / "digits_logistic_curves.png").stat().st_size > 1000
     assert (repo / "reports" / "plots" / "digits_logistic_adalfl_loss.png").stat().st_size > 1000

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import torch
 
-from pipeline.api import LOSS_KINDS, LearnedLoss
+from pipeline.api import LearnedLoss
 from pipeline.artifacts import run_dir
 from pipeline.config import load_params
 from pipeline.configparse import ConfigError
 from pipeline.data.errors import DataError
 from pipeline.data.loading import read_meta
+from pipeline.exports import exports_a_loss
 from pipeline.methods import METHODS
 from pipeline.report.stamp import git_commit, params_digest
 
@@ -30,10 +31,10 @@ def export_loss(params_path: Path, pair: str, method: str, seed: int, out: Path,
     params = load_params(params_path)
     if pair not in params.pairs:
         raise ConfigError(f"pairs.{pair}: not defined in {params_path}")
-    spec = METHODS.get(method)
-    if spec is None or spec.loss not in LOSS_KINDS or spec.learns_lr or spec.update != "sgd":
-        loss_methods = [m for m, s in METHODS.items() if s.loss in LOSS_KINDS and not s.learns_lr and s.update == "sgd"]
+    if not exports_a_loss(method):
+        loss_methods = [m for m in METHODS if exports_a_loss(m)]
         raise ConfigError(f"{method}: learns no loss to export (methods that do: {', '.join(loss_methods)})")
+    spec = METHODS[method]
     learned = run_dir(pair, method, seed, runs_root) / "learned.pt"
     if not learned.is_file():
         raise FileNotFoundError(f"{learned}: missing; run `dvc repro train@{pair}-{method}` first")

@@ -15,6 +15,7 @@ from pipeline.report import plots
 from pipeline.methods import METHODS
 from pipeline.report.collect import Cell, collect, finished_runs, load_histories, load_offline_info, load_snapshots, mean_curve
 from pipeline.report.comparisons import Histories, comparisons_markdown, convergence_metrics, pair_comparisons
+from pipeline.exports import export_command, exports_a_loss
 from pipeline.report.movement import movement_markdown, online_movement
 from pipeline.report.page import write_page
 from pipeline.report.tables import metrics, metrics_detail, results_markdown
@@ -35,7 +36,8 @@ def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = 
                     if (v := online_movement(pair, m, params.seeds, init_root, runs_root)) is not None}
              for pair in params.run.pairs}
     fewshot_md, fewshot_metrics = fewshot_report.section(params.fewshot, fewshot_root)
-    table = (results_markdown(params, cells) + "\n" + "\n".join(comparisons_markdown(compared) + movement_markdown(moved))
+    table = (results_markdown(params, cells) + "\n"
+             + "\n".join(comparisons_markdown(compared) + movement_markdown(moved) + export_markdown(params))
              + (f"\n{fewshot_md}" if fewshot_md else "") + (f"\n{stamp}\n" if stamp else ""))
     images: list[tuple[str, Path]] = []
     with atomic_path(out / "plots") as plot_dir, atomic_path(out / "curves") as curve_dir:
@@ -92,6 +94,20 @@ def _pair_figures(params: Params, pair: str, cells: dict[str, Cell], histories: 
         plots.offline_meta_loss(path, pair, {init: [i["meta_loss"] for i in infos] for init, infos in offline.items() if infos})
         figures.append((f"{pair}: offline phases' meta-loss (validation task loss after the step), every seed", path))
     return figures
+
+
+def export_markdown(params: Params) -> list[str]:
+    """Each learned loss of the run, with the command that takes it home (pipeline.api.LearnedLoss)."""
+    methods = [m for m in params.run.methods if exports_a_loss(m)]
+    if not methods:
+        return []
+    seed = params.seeds[0]
+    lines = ["## Take a learned loss home", "",
+             f"Each command writes a self-contained file (seed {seed}; any seed of {list(params.seeds)} works) that "
+             "`pipeline.api.LearnedLoss.load(path)` turns into a loss for any PyTorch loop (README, \"Use a learned "
+             "loss in your own code\").", ""]
+    lines += [f"- {pair} {method}: `{export_command(pair, method, seed)}`" for pair in params.run.pairs for method in methods]
+    return lines + [""]
 
 
 def _offline_phases(params: Params) -> list[str]:
