@@ -29,8 +29,9 @@ def test_repro_writes_every_report_file(repo):
     assert all(0 <= error <= 1 for error in metrics["digits_logistic"].values())  # dvc exp show leads with these
     detail = json.loads((repo / "reports" / "metrics_detail.json").read_text())["digits_logistic"]
     for method, summary in detail.items():
-        assert set(summary) - {"absurd_seeds"} == {"test_error_mean", "test_error_std", "test_error_ci95", "n_seeds", "offline_s",
-                                                   "train_s", "paired"}
+        assert set(summary) - {"absurd_seeds", "phi_relative_change"} == {
+            "test_error_mean", "test_error_std", "test_error_ci95", "n_seeds", "offline_s", "train_s", "paired"}
+        assert ("phi_relative_change" in summary) == (method in ("adalfl", "meta_lr", "taylor_quadratic", "taylor_cubic"))
         assert set(summary["paired"]) == ({"convergence"} if method == "baseline" else
                                           {"convergence", "vs_baseline"} | ({"vs_ml3"} if method == "adalfl" else set()))
         assert summary["n_seeds"] == 1 and summary["test_error_mean"] == metrics["digits_logistic"][method]
