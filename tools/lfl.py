@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -41,16 +42,10 @@ def export_loss(params_path: Path, pair: str, method: str, seed: int, out: Path,
     meta = read_meta(Path(params.data.prepared_dir) / params.pairs[pair].dataset)
     source = {"pair": pair, "method": method, "seed": seed, "commit": git_commit(),
               "params_sha256": params_digest(params_path)}
-    loss = LearnedLoss(spec.loss, meta["task"], int(meta["n_outputs"]), _plain(params.representation),
+    loss = LearnedLoss(spec.loss, meta["task"], int(meta["n_outputs"]), asdict(params.representation),
                        torch.load(learned, weights_only=True, map_location="cpu"), source)
     loss.save(out)
     return loss
-
-
-def _plain(representation: object) -> dict:
-    from dataclasses import asdict
-
-    return asdict(representation)  # type: ignore[call-overload]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pipeline.report.paired import compare, curve_auc
+from pipeline.report.paired import compare, curve_auc, mean_of, verdict_p
 
 
 def run_values(root: Path, pair: str, method: str) -> tuple[dict[int, float | None], dict[int, float | None]]:
@@ -45,17 +45,12 @@ def compare_runs(a: Path, b: Path, methods: list[str] | None) -> dict[str, dict[
             out.setdefault(pair, {})[method] = {
                 "test_error": compare({"a": test_a, "b": test_b}, "a", "b"),
                 "auc": compare({"a": auc_a, "b": auc_b}, "a", "b"),
-                "mean_a": _mean(test_a), "mean_b": _mean(test_b)}
+                "mean_a": mean_of(test_a), "mean_b": mean_of(test_b)}
     return out
 
 
-def _mean(values: dict[int, float | None]) -> float | None:
-    kept = [v for v in values.values() if v is not None]
-    return sum(kept) / len(kept) if kept else None
-
-
 def _p(result: dict[str, Any]) -> str:
-    p = result["p_wilcoxon"] if result["test"] == "wilcoxon" else result["p_t"]
+    p = verdict_p(result)
     return "–" if p is None else f"{p:.3g} ({'Wilcoxon' if result['test'] == 'wilcoxon' else 't'})"
 
 

@@ -32,6 +32,7 @@ def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = 
     histories = {pair: {m: load_histories(pair, m, params.seeds, runs_root) for m in params.run.methods}
                  for pair in params.run.pairs}
     compared = {pair: pair_comparisons(cells[pair], histories[pair], params.seeds) for pair in params.run.pairs}
+    convergence = convergence_metrics(compared)
     moved = {pair: {m: v for m in params.run.methods
                     if (v := online_movement(pair, m, params.seeds, init_root, runs_root)) is not None}
              for pair in params.run.pairs}
@@ -44,7 +45,7 @@ def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = 
         plot_dir.mkdir()
         curve_dir.mkdir()
         for pair in params.run.pairs:
-            images += _pair_figures(params, pair, cells[pair], histories[pair], compared[pair], plot_dir, curve_dir,
+            images += _pair_figures(params, pair, cells[pair], histories[pair], convergence[pair], plot_dir, curve_dir,
                                     runs_root, init_root)
         images += fewshot_report.adaptation_figures(params.fewshot, fewshot_root, plot_dir)
     images = [(caption, out / "plots" / path.name) for caption, path in images]
@@ -65,22 +66,22 @@ def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = 
             if method in moved[pair]:
                 detail[pair][method]["phi_relative_change"] = moved[pair][method]
     write_json(out / "metrics_detail.json", detail)
-    write_json(out / "convergence.json", convergence_metrics(compared))
+    write_json(out / "convergence.json", convergence)
     write_text(out / "results.md", table)
     write_page(out / "index.html", table, images)
     return summary
 
 
-def _pair_figures(params: Params, pair: str, cells: dict[str, Cell], histories: Histories, compared: dict[str, Any],
-                  plot_dir: Path, curve_dir: Path, runs_root: Path, init_root: Path) -> list[tuple[str, Path]]:
+def _pair_figures(params: Params, pair: str, cells: dict[str, Cell], histories: Histories,
+                  convergence: dict[str, dict[str, Any]], plot_dir: Path, curve_dir: Path, runs_root: Path,
+                  init_root: Path) -> list[tuple[str, Path]]:
     task = DATASETS[params.pairs[pair].dataset].task
     metric = "error rate" if task == "classification" else "MSE"
     diverged = {m: set(cells[m].diverged_seeds) for m in params.run.methods}
     _write_curve_csv(curve_dir / f"{pair}.csv", {m: finished_runs(runs, params.seeds, diverged[m]) for m, runs in histories.items()})
     figures = [(f"{pair}: learning curves", plot_dir / f"{pair}_curves.png")]
-    auc = convergence_metrics({pair: compared})[pair]
-    labels = {m: f"{m} (AUC {auc[m]['valid_error_auc']:.3g})" if auc[m]["valid_error_auc"] is not None else m
-              for m in histories}
+    auc = {m: convergence[m]["valid_error_auc"] for m in histories}
+    labels = {m: f"{m} (AUC {auc[m]:.3g})" if auc[m] is not None else m for m in histories}
     plots.learning_curves(figures[0][1], pair, histories, metric, params.seeds, diverged, labels)
     for method in (m for m in LOSS_PLOT_METHODS if m in params.run.methods):
         snapshots = {seed: load_snapshots(pair, method, seed, runs_root) for seed in params.seeds}

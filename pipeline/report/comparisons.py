@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.report.collect import Cell
-from pipeline.report.paired import compare, convergence
+from pipeline.report.paired import compare, convergence, mean_of, verdict_p
 
 Histories = dict[str, list[list[dict[str, Any]]]]
 
@@ -34,29 +34,20 @@ def pair_comparisons(cells: dict[str, Cell], histories: Histories, seeds: tuple[
     return out
 
 
-def _mean(values: dict[int, float | None]) -> float | None:
-    kept = [v for v in values.values() if v is not None]
-    return float(np.mean(kept)) if kept else None
-
-
 def convergence_metrics(comparisons: dict[str, dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
     """reports/convergence.json for `dvc exp show`: mean AUC and the paired verdicts per pair x method."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for pair, row in comparisons.items():
         for method, entry in row.items():
-            record: dict[str, Any] = {"valid_error_auc": _mean(entry["convergence"]["auc"])}
+            record: dict[str, Any] = {"valid_error_auc": mean_of(entry["convergence"]["auc"])}
             for key, value in entry.items():
                 if key.startswith("vs_"):
                     record[f"{key}_test_error"] = value["test_error"]["verdict"]
-                    record[f"{key}_test_error_p"] = _p(value["test_error"])
+                    record[f"{key}_test_error_p"] = verdict_p(value["test_error"])
                     record[f"{key}_auc"] = value["auc"]["verdict"]
-                    record[f"{key}_auc_p"] = _p(value["auc"])
+                    record[f"{key}_auc_p"] = verdict_p(value["auc"])
             out.setdefault(pair, {})[method] = record
     return out
-
-
-def _p(result: dict[str, Any]) -> float | None:
-    return result["p_wilcoxon"] if result["test"] == "wilcoxon" else result["p_t"]
 
 
 def _diff_text(result: dict[str, Any]) -> str:
@@ -69,7 +60,7 @@ def _diff_text(result: dict[str, Any]) -> str:
 
 
 def _test_text(result: dict[str, Any]) -> str:
-    p = _p(result)
+    p = verdict_p(result)
     if p is None:
         return f"– (n={result['n']})"
     mark = {"better": "**better**", "worse": "*worse*"}.get(result["verdict"], "level")

@@ -40,9 +40,12 @@ def online_movement(pair: str, method: str, seeds: tuple[int, ...], init_root: P
         if not (start.is_file() and end.is_file()):  # a tuned method ran its own offline phase: no shared start
             moved[seed] = None
             continue
-        load = lambda path: torch.load(path, weights_only=True, map_location="cpu")  # noqa: E731
-        moved[seed] = relative_change(load(start), load(end))
+        moved[seed] = relative_change(_load(start), _load(end))
     return moved
+
+
+def _load(path: Path) -> dict[str, torch.Tensor]:
+    return torch.load(path, weights_only=True, map_location="cpu")
 
 
 def movement_markdown(moved: dict[str, dict[str, dict[int, float | None]]]) -> list[str]:

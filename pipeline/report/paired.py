@@ -39,10 +39,20 @@ def paired_test(differences: Sequence[float]) -> dict[str, Any]:
         result["p_t"] = float(stats.ttest_1samp(diff, 0.0).pvalue)
     result["p_wilcoxon"] = 1.0 if not np.any(diff != 0) else float(stats.wilcoxon(diff).pvalue)
     result["test"] = "wilcoxon" if n >= WILCOXON_MIN_SEEDS else "t"
-    p = result["p_wilcoxon"] if result["test"] == "wilcoxon" else result["p_t"]
-    if p < ALPHA and diff.mean() != 0:
+    if verdict_p(result) < ALPHA and diff.mean() != 0:
         result["verdict"] = "better" if diff.mean() < 0 else "worse"
     return result
+
+
+def verdict_p(result: dict[str, Any]) -> float | None:
+    """The p-value the verdict rests on: Wilcoxon's from 6 seeds on, the t-test's below (None below 2)."""
+    return result["p_wilcoxon"] if result["test"] == "wilcoxon" else result["p_t"]
+
+
+def mean_of(values: dict[int, float | None]) -> float | None:
+    """Mean over the seeds that have a value (a diverged run has none); None when no seed has one."""
+    kept = [v for v in values.values() if v is not None]
+    return float(np.mean(kept)) if kept else None
 
 
 def curve_auc(history: list[dict[str, Any]], key: str = "valid_error") -> float | None:
