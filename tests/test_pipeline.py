@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from html.parser import HTMLParser
 
 import pytest
 import yaml
@@ -119,10 +120,41 @@ CHECK_SCRIPT = """<script>
 window.addEventListener('load', () => {
   const images = [...document.images];
   const drawn = images.filter(i => i.complete && i.naturalWidth > 0).length;
-  const rows = document.querySelectorAll('table tbody tr').length;
-  document.title = `images ${drawn}/${images.length} rows ${rows}`;
+  const rows = [...document.querySelectorAll('table')].map(t => t.querySelectorAll('tbody tr').length);
+  document.title = `images ${drawn}/${images.length} rows ${rows.join(',')}`;
 });
 </script>"""
+
+
+class TableRows(HTMLParser):
+    """Body rows of each table as written in the page's source (what the browser must also see)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[int] = []
+        self._in_body = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "table":
+            self.rows.append(0)
+        self._in_body = self._in_body or tag == "tbody"
+        if tag == "tr" and self._in_body:
+            self.rows[-1] += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_body = self._in_body and tag != "tbody"
+
+
+def page_tables(repo) -> list[int]:
+    source = TableRows()
+    source.feed((repo / "reports" / "index.html").read_text())
+    return source.rows
+
+
+def test_every_table_on_the_page_is_a_table_with_rows(repo):
+    """Prose with a '|' in it once became an empty table; every table is one the report meant."""
+    # results, wall time, paired comparisons, phi movement, the few-shot family's table
+    assert page_tables(repo) == [1, 1, 7, 4, 2]
 
 
 def find_browser() -> str | None:
@@ -145,9 +177,9 @@ def test_index_page_renders_table_and_every_image_in_a_real_browser(repo, tmp_pa
     dom = subprocess.run([browser, *flags, probe.as_uri()], capture_output=True, text=True, timeout=120).stdout
     title = re.search(r"<title>(.*?)</title>", dom)
     assert title is not None, dom[:500]
-    # curves, learned loss, offline meta-loss, few-shot adaptation; one row in the results and the wall-time tables,
-    # one per method in the few-shot table
-    assert title.group(1) == "images 4/4 rows 4", title.group(1)
+    source = page_tables(repo)
+    # curves, learned loss, offline meta-loss, few-shot adaptation; the browser sees every row the source has
+    assert title.group(1) == f"images 4/4 rows {','.join(map(str, source))}", title.group(1)
 
 
 def stages_importing(repo, relative_file: str) -> set[str]:

@@ -90,6 +90,7 @@ def reference(tmp_path_factory, prepared_root, digits_data) -> dict[str, Any]:
     return run_outputs(folder)
 
 
+@pytest.mark.slow  # with the reference run about 35 s
 def test_sigkill_mid_run_then_resume_is_bit_identical(tmp_path, prepared_root, digits_data, reference):
     folder = workdir(tmp_path / "work", prepared_root, every=25)
     write_inits(folder, digits_data)
@@ -109,6 +110,7 @@ def test_sigkill_mid_run_then_resume_is_bit_identical(tmp_path, prepared_root, d
     assert not (folder / "data/checkpoints" / PAIR / METHOD).exists(), "checkpoints outlived the finished stage"
 
 
+@pytest.mark.slow
 def test_sigterm_writes_a_checkpoint_and_resumes_bit_identical(tmp_path, prepared_root, digits_data, reference):
     folder = workdir(tmp_path / "work", prepared_root, every=100)
     write_inits(folder, digits_data)

@@ -54,7 +54,7 @@ def movement_markdown(moved: dict[str, dict[str, dict[int, float | None]]]) -> l
     if not rows:
         return []
     lines = ["## How far the online phase moves phi", "",
-             "||phi_T - phi_0|| / ||phi_0||: the learned representation after training against where the offline "
+             "The relative change ‖φ_T − φ_0‖ / ‖φ_0‖: the learned representation after training against where the offline "
              "phase left it, per seed (0: the online phase changed nothing; ML3 is AdaLFL without it).", "",
              "| pair | method | relative change per seed | mean |", "|---|---|---|---|"]
     for pair, method, values in rows:

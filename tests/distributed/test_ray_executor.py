@@ -23,7 +23,8 @@ from tests.distributed.ray_cluster import free_port, kill_node, start_node, toke
 from tests.pipeline_repo import make_repo, shrunk_params
 from tests.seed_outputs import assert_identical, seed_outputs
 
-pytestmark = pytest.mark.ray
+# slow: a two-node cluster costs about 100 s; `make test-slow` (and CI) runs it
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
 ray = pytest.importorskip("ray", reason="Ray is not installed (requirements.txt installs it)")
 PAIR, METHOD = "digits_logistic", "adalfl"
 

@@ -22,7 +22,8 @@ import pytest
 
 from tests.tuning.helpers import PAIR, make_folder, run_in, tune_params, write_params
 
-pytestmark = pytest.mark.postgres
+# slow: a PostgreSQL server and two workers cost about 35 s; `make test-slow` (and CI) runs it
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 
 
