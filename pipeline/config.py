@@ -18,6 +18,7 @@ from pipeline.distributed.config import ExecutorConfig
 from pipeline.fewshot.config import FewshotConfig
 from pipeline.l2l.config import L2LConfig
 from pipeline.methods import INITS, METHODS, needed_inits
+from pipeline.transfer import TransferConfig, check_transfer
 
 MetaSplit = Literal["valid", "train"]
 
@@ -313,6 +314,7 @@ class Params:
     tune: TuneConfig = field(default_factory=TuneConfig)
     l2l: L2LConfig = field(default_factory=L2LConfig)  # the L2L benchmark (seed 002); no problems: no stage
     fewshot: FewshotConfig = field(default_factory=FewshotConfig)  # few-shot meta-learning (seed 003); no families: no stage
+    transfer: TransferConfig = field(default_factory=TransferConfig)  # ML3's meta-test; empty lists: no stage
 
     def __post_init__(self) -> None:
         from pipeline.data.registry import DATASETS
@@ -328,6 +330,7 @@ class Params:
                 raise ConfigError(f"{key_path('offline', name)}: unknown offline phase (known: {', '.join(INITS[1:])})")
         _check_pair_offline(self)
         _check_run(self)
+        check_transfer(self)
         if any(problem != "quadratic" for problem in self.l2l.problems) and self.l2l.dataset not in self.datasets:
             raise ConfigError(f"l2l.dataset: {self.l2l.dataset!r} is not in datasets ({', '.join(self.datasets)}); "
                               f"the MLP problems train on its prepared images")

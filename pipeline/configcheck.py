@@ -19,6 +19,7 @@ import yaml
 from pipeline.config import Params, load_params
 from pipeline.configparse import ConfigError
 from pipeline.dvc_keys import check_dvc_keys
+from pipeline.transfer import run_name, transfer_runs
 
 
 def plain(value: Any) -> Any:
@@ -52,6 +53,7 @@ def run_summary(params: Params) -> str:
             f"({', '.join(run.methods) or 'none'}) x {len(params.seeds)} seeds = {n_runs} training runs; "
             f"offline phases: {', '.join(run.inits) or 'none'}; data sets: {', '.join(params.datasets)}; "
             f"tuning: {str(tuned) + ' studies' if tuned else 'off'}; "
+            f"transfer: {', '.join(f'{p} with {run_name(m, s)}' for p, m, s in transfer_runs(params.transfer)) or 'off'}; "
             f"few-shot: {_fewshot_summary(params)}")
 
 

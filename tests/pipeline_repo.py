@@ -31,6 +31,7 @@ def shrunk_params(pair: str = "digits_logistic", steps: int = 20, offline_steps:
     for block in params["offline"].values():
         block["steps"] = offline_steps
     params["fewshot"] = TINY_FEWSHOT
+    params["transfer"] = {"pairs": [], "methods": [], "loss_from": []}  # it needs two pairs (tests/test_transfer.py)
     return params
 
 

@@ -68,6 +68,7 @@ class TrainSeed:
     device: str
     checkpoint_dir: Path | None  # absolute; None: no checkpoints
     checkpoint_every: int
+    loss_from: str | None = None  # the pair whose offline output the run starts from (transfer); None: its own
 
     def __call__(self, seed: int, out: Path, inputs: Path | None = None, node: str | None = None) -> str:
         device = resolve_device(self.device)
@@ -81,6 +82,8 @@ class TrainSeed:
                                        run_fingerprint(self.data, setup.pair, setup.method, rule, seed, device))
         result = train(self.data, setup.pair, setup.method, rule, seed, device, label, checkpoint=checkpoint)
         info = {"pair": self.pair_name, "method": self.method_name, "seed": seed, "tuned": self.tuned}
+        if self.loss_from is not None:
+            info["loss_from"] = self.loss_from
         save_run(out, result, rule, info, _run_facts(result.wall_time_s, node))
         last = result.history[-1]
         return f"[{label}] {result.status} after {result.steps_done} steps, valid error {last['valid_error']:.4f}, {result.wall_time_s:.1f}s"

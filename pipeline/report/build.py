@@ -19,6 +19,7 @@ from pipeline.exports import export_command, exports_a_loss
 from pipeline.report.movement import movement_markdown, online_movement
 from pipeline.report.page import write_page
 from pipeline.report.tables import metrics, metrics_detail, results_markdown
+from pipeline.report.transfer import transfer_cells, transfer_comparisons, transfer_markdown
 from pipeline.runfacts import TIMINGS_ROOT
 from pipeline.tuning.files import TUNING_ROOT, tuning_dir
 
@@ -36,9 +37,12 @@ def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = 
     moved = {pair: {m: v for m in params.run.methods
                     if (v := online_movement(pair, m, params.seeds, init_root, runs_root)) is not None}
              for pair in params.run.pairs}
+    transferred = transfer_cells(params, eval_root, timings_root)
+    transfer_compared = transfer_comparisons(params, cells, transferred)
     fewshot_md, fewshot_metrics = fewshot_report.section(params.fewshot, fewshot_root)
     table = (results_markdown(params, cells) + "\n"
-             + "\n".join(comparisons_markdown(compared) + movement_markdown(moved) + export_markdown(params))
+             + "\n".join(comparisons_markdown(compared) + movement_markdown(moved)
+                         + transfer_markdown(params, transferred, transfer_compared) + export_markdown(params))
              + (f"\n{fewshot_md}" if fewshot_md else "") + (f"\n{stamp}\n" if stamp else ""))
     images: list[tuple[str, Path]] = []
     with atomic_path(out / "plots") as plot_dir, atomic_path(out / "curves") as curve_dir:
@@ -55,7 +59,7 @@ def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = 
             if cell.tuned and study_plot.is_file():
                 used = ", ".join(f"{k} = {v:.3g}" for k, v in cell.tuned.items())
                 images.append((f"{pair}: {method} learning-rate study (Optuna; values used: {used})", study_plot))
-    summary = metrics(cells)
+    summary = metrics({pair: {**row, **transferred.get(pair, {})} for pair, row in cells.items()})
     if fewshot_metrics:
         summary["fewshot"] = fewshot_metrics
     write_json(out / "metrics.json", summary)
@@ -65,6 +69,9 @@ def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = 
             detail[pair][method]["paired"] = entry
             if method in moved[pair]:
                 detail[pair][method]["phi_relative_change"] = moved[pair][method]
+    for pair, row in transferred.items():
+        for name, cell in row.items():
+            detail[pair][name] = {**cell.summary(), "paired": transfer_compared[pair][name]}
     write_json(out / "metrics_detail.json", detail)
     write_json(out / "convergence.json", convergence)
     write_text(out / "results.md", table)

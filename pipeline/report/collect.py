@@ -84,13 +84,18 @@ def collect(params: Params, eval_root: Path = EVAL_ROOT, timings_root: Path = TI
             if init != "handcrafted":
                 cell.offline_s = stage_wall_times("init_loss", f"{pair}-{init}", params.seeds, timings_root)
             cell.train_s = stage_wall_times("train", f"{pair}-{method}", params.seeds, timings_root)
-            evaluated = json.loads(eval_file(pair, eval_root).read_text())["methods"]
-            records = {r["seed"]: r for r in evaluated.get(method, [])}
-            missing = [s for s in params.seeds if s not in records]
-            if missing:
-                raise FileNotFoundError(f"{eval_file(pair, eval_root)}: no evaluation of {method} for seeds {missing}; run dvc repro")
-            cell.records.extend(records[s] for s in params.seeds)
+            cell.records.extend(eval_records(pair, method, params.seeds, eval_root))
     return cells
+
+
+def eval_records(pair: str, method: str, seeds: tuple[int, ...], eval_root: Path = EVAL_ROOT) -> list[dict[str, Any]]:
+    """The evaluate stage's record of each seed of one (pair, method); a missing seed is an error."""
+    evaluated = json.loads(eval_file(pair, eval_root).read_text())["methods"]
+    records = {r["seed"]: r for r in evaluated.get(method, [])}
+    missing = [s for s in seeds if s not in records]
+    if missing:
+        raise FileNotFoundError(f"{eval_file(pair, eval_root)}: no evaluation of {method} for seeds {missing}; run dvc repro")
+    return [records[s] for s in seeds]
 
 
 def load_offline_info(pair: str, init: str, seeds: tuple[int, ...], init_root: Path = INIT_ROOT) -> list[dict[str, Any]]:

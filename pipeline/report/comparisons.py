@@ -50,7 +50,7 @@ def convergence_metrics(comparisons: dict[str, dict[str, Any]]) -> dict[str, dic
     return out
 
 
-def _diff_text(result: dict[str, Any]) -> str:
+def diff_text(result: dict[str, Any]) -> str:
     if result["n"] == 0:
         return "–"
     if result["ci95"] is None:
@@ -59,7 +59,7 @@ def _diff_text(result: dict[str, Any]) -> str:
     return f"{result['mean_diff']:+.4f} [{low:+.4f}, {high:+.4f}]"
 
 
-def _test_text(result: dict[str, Any]) -> str:
+def test_text(result: dict[str, Any]) -> str:
     p = verdict_p(result)
     if p is None:
         return f"– (n={result['n']})"
@@ -89,8 +89,8 @@ def comparisons_markdown(comparisons: dict[str, dict[str, Any]]) -> list[str]:
         for method, entry in row.items():
             for key, value in entry.items():
                 if key.startswith("vs_"):
-                    lines.append(f"| {pair} | {method} | {key[3:]} | {_diff_text(value['test_error'])} | "
-                                 f"{_test_text(value['test_error'])} | {_diff_text(value['auc'])} | "
-                                 f"{_test_text(value['auc'])} | "
+                    lines.append(f"| {pair} | {method} | {key[3:]} | {diff_text(value['test_error'])} | "
+                                 f"{test_text(value['test_error'])} | {diff_text(value['auc'])} | "
+                                 f"{test_text(value['auc'])} | "
                                  f"{_reach_text(entry['convergence']['steps_to_reference_final'])} |")
     return lines + [""]

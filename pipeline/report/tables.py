@@ -21,7 +21,7 @@ def metrics_detail(cells: dict[str, dict[str, Cell]]) -> dict[str, dict[str, dic
     return {pair: {method: cell.summary() for method, cell in row.items()} for pair, row in cells.items()}
 
 
-def _cell_text(cell: Cell, n_seeds: int, best: bool) -> str:
+def cell_text(cell: Cell, n_seeds: int, best: bool) -> str:
     summary = cell.summary()
     if summary["n_seeds"] == 0:
         text = "diverged"
@@ -73,7 +73,7 @@ def results_markdown(params: Params, cells: dict[str, dict[str, Cell]]) -> str:
         means = {m: c.summary()["test_error_mean"] for m, c in row.items()}
         finite = [v for v in means.values() if v is not None]
         best = min(finite) if finite else None
-        texts = [_cell_text(row[m], len(params.seeds), means[m] is not None and means[m] == best) for m in methods]
+        texts = [cell_text(row[m], len(params.seeds), means[m] is not None and means[m] == best) for m in methods]
         paper = TABLE1.get((PAPER_DATASET.get(cfg.dataset, cfg.dataset), cfg.model), {})
         paper_texts = [f"{paper[m][0]:.4f} ± {paper[m][1]:.4f}" if m in paper else "–" for m in paper_cols]
         lines.append("| " + " | ".join([cfg.dataset, cfg.model, *texts, *paper_texts]) + " |")

@@ -36,12 +36,15 @@ class MethodSetup:
 
 
 def base_setup(params: Params, pair: str, method: str) -> MethodSetup:
-    init = METHODS[method].init
-    offline = params.offline_for(pair, init)
+    return replace(setup_without_offline(params, pair, method), offline=params.offline_for(pair, METHODS[method].init))
+
+
+def setup_without_offline(params: Params, pair: str, method: str) -> MethodSetup:
+    """The setup of a run that starts from an offline output made elsewhere (it reads no ``offline`` key)."""
     config, method_config = params.pairs[pair], params.methods[method]
     if method_config.lr is not None:  # the method's own base learning rate (hand-designed optimisers)
         config = replace(config, optim=replace(config.optim, lr=method_config.lr))
-    return MethodSetup(config, method_config, offline, params.representation)
+    return MethodSetup(config, method_config, None, params.representation)
 
 
 def knobs_for(setup: MethodSetup, space: SearchSpace) -> list[str]:
