@@ -9,23 +9,18 @@ learning rates are params.yaml's (a tuned method's values belong to its own offl
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-from pathlib import Path
 
-from pipeline.artifacts import init_dir, run_dir
+from pipeline.artifacts import init_dir
 from pipeline.config import Params
 from pipeline.configparse import ConfigError
-from pipeline.data.loading import load_prepared
 from pipeline.derive import resolve_device
-from pipeline.distributed.jobs import TrainSeed
-from pipeline.distributed.seeds import run_seeds
-from pipeline.io import atomic_path
 from pipeline.methods import METHODS
-from pipeline.runfacts import gather, timings_file
+from pipeline.runfacts import timings_file
 from pipeline.transfer import run_name, transfer_runs
 from pipeline.tuning.space import setup_without_offline
-from stages.common import check_method, pair_and_data_dir, run_parser, run_stage, seeds_of
+from stages.common import check_method, pair_and_data_dir, run_parser, run_stage
+from stages.train import train_every_seed
 
 
 def main(args: argparse.Namespace, params: Params) -> None:
@@ -35,18 +30,10 @@ def main(args: argparse.Namespace, params: Params) -> None:
         raise ConfigError(f"transfer: {args.pair} x {args.method} x {args.loss_from} is not listed in transfer.pairs, "
                           f"transfer.methods and transfer.loss_from")
     resolve_device(params.device)  # a missing GPU fails here, before any seed starts
-    name, init = run_name(args.method, args.loss_from), METHODS[args.method].init
-    setup = setup_without_offline(params, args.pair, args.method)
-    checkpoints = (Path(params.checkpoint.dir) / args.pair / name).resolve()
-    job = TrainSeed(load_prepared(data_dir), args.pair, args.method, setup, None, params.device,
-                    checkpoints if params.checkpoint.every > 0 else None, params.checkpoint.every, args.loss_from)
-    with atomic_path(run_dir(args.pair, name)) as out:
-        out.mkdir()
-        for done in run_seeds(job, seeds_of(args, params), params.executor, out,
-                              inputs=lambda seed: init_dir(args.loss_from, init, seed)):
-            print(done.summary, flush=True)
-        gather(out, timings_file("transfer", f"{args.pair}-{args.method}-{args.loss_from}"))
-    shutil.rmtree(checkpoints, ignore_errors=True)  # the outputs are in place: nothing left to resume
+    init = METHODS[args.method].init
+    train_every_seed(args, params, data_dir, setup_without_offline(params, args.pair, args.method), None,
+                     run_name(args.method, args.loss_from), lambda seed: init_dir(args.loss_from, init, seed),
+                     timings_file("transfer", f"{args.pair}-{args.method}-{args.loss_from}"), args.loss_from)
 
 
 def build_parser() -> argparse.ArgumentParser:

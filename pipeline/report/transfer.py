@@ -29,12 +29,12 @@ def transfer_cells(params: Params, eval_root: Path = EVAL_ROOT,
 
 
 def transfer_comparisons(params: Params, cells: dict[str, dict[str, Cell]],
-                         moved: dict[str, dict[str, Cell]]) -> dict[str, dict[str, dict[str, Any]]]:
+                         transferred: dict[str, dict[str, Cell]]) -> dict[str, dict[str, dict[str, Any]]]:
     """Pair -> run name -> {"vs_baseline", "vs_<method>"}: paired test-error comparisons where the reference ran."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for pair, method, source in transfer_runs(params.transfer):
         name = run_name(method, source)
-        values = {name: _errors(moved[pair][name])}
+        values = {name: _errors(transferred[pair][name])}
         for reference in ("baseline", method):
             if reference in cells[pair]:
                 values[reference] = _errors(cells[pair][reference])
@@ -46,9 +46,9 @@ def _errors(cell: Cell) -> dict[int, float | None]:
     return {r["seed"]: r["test_error"] if r["status"] == "finished" else None for r in cell.records}
 
 
-def transfer_markdown(params: Params, moved: dict[str, dict[str, Cell]],
+def transfer_markdown(params: Params, transferred: dict[str, dict[str, Cell]],
                       compared: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
-    if not moved:
+    if not transferred:
         return []
     lines = ["## Transfer: a loss learned on another pair (ML3's meta-test)", "",
              "Each run trains the pair's seed-k model (its baseline's initial weights and batches) with the loss or "
@@ -60,7 +60,7 @@ def transfer_markdown(params: Params, moved: dict[str, dict[str, Cell]],
     for pair, method, source in transfer_runs(params.transfer):
         name = run_name(method, source)
         entry = compared[pair][name]
-        cells = [cell_text(moved[pair][name], len(params.seeds), False)]
+        cells = [cell_text(transferred[pair][name], len(params.seeds), False)]
         for key in ("vs_baseline", f"vs_{method}"):
             cells += [diff_text(entry[key]), test_text(entry[key])] if key in entry else ["–", "–"]
         lines.append(f"| {pair} | {method} | {source} | " + " | ".join(cells) + " |")
