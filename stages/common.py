@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -13,6 +14,7 @@ from pipeline.data.errors import DataError
 from pipeline.distributed.config import ExecutorError
 from pipeline.interrupt import Interrupted
 from pipeline.paramsview import stage_view
+from stages import timing
 
 
 def stage_parser(description: str) -> argparse.ArgumentParser:
@@ -36,6 +38,7 @@ def run_stage(main: Callable[[argparse.Namespace, Params], None], parser: argpar
 
     The stage sees only the params its dvc.yaml entry declares (pipeline.paramsview)."""
     args = parser.parse_args(argv)
+    work_started, cpu_at_start = time.time(), timing.cpu_seconds()
     try:
         main(args, stage_view(load_params(args.params), stage_name(main), vars(args)))
     except (ConfigError, DataError, FileNotFoundError, ExecutorError) as error:
@@ -44,6 +47,8 @@ def run_stage(main: Callable[[argparse.Namespace, Params], None], parser: argpar
     except Interrupted as stop:
         print(f"stopped: {stop}", file=sys.stderr)
         return stop.exit_code
+    finally:
+        timing.report(stage_name(main), work_started, cpu_at_start)
     return 0
 
 
