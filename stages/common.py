@@ -39,17 +39,17 @@ def run_stage(main: Callable[[argparse.Namespace, Params], None], parser: argpar
     The stage sees only the params its dvc.yaml entry declares (pipeline.paramsview)."""
     args = parser.parse_args(argv)
     work_started, cpu_at_start = time.time(), timing.cpu_seconds()
+    code, message = 0, None
     try:
         main(args, stage_view(load_params(args.params), stage_name(main), vars(args)))
     except (ConfigError, DataError, FileNotFoundError, ExecutorError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        code, message = 2, f"error: {error}"
     except Interrupted as stop:
-        print(f"stopped: {stop}", file=sys.stderr)
-        return stop.exit_code
-    finally:
-        timing.report(stage_name(main), work_started, cpu_at_start)
-    return 0
+        code, message = stop.exit_code, f"stopped: {stop}"
+    timing.report(stage_name(main), work_started, cpu_at_start)
+    if message is not None:  # the last line on stderr: what went wrong
+        print(message, file=sys.stderr)
+    return code
 
 
 def pair_and_data_dir(params: Params, pair_name: str) -> tuple[PairConfig, Path]:

@@ -101,7 +101,7 @@ def run_on_ray(job: SeedJob, seeds: tuple[int, ...], executor: ExecutorConfig, o
         task = ray.remote(run_seed_task).options(num_cpus=executor.cpus_per_task, num_gpus=executor.gpus_per_task,
                                                  max_retries=executor.max_retries, retry_exceptions=False)
         job_ref = ray.put(job)  # the stage's data enters the object store once, not once per seed
-        threads = max(1, int(executor.cpus_per_task))
+        threads = executor.threads
         pending = {task.remote(job_ref, seed, pack(inputs(seed)), threads): seed for seed in seeds}
         while pending:
             (ready,), _ = ray.wait(list(pending), num_returns=1)

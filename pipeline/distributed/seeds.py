@@ -32,11 +32,21 @@ def run_seeds(job: SeedJob, seeds: tuple[int, ...], executor: ExecutorConfig, ou
               inputs: Callable[[int], Path | None] = no_inputs) -> Iterator[SeedDone]:
     """``job`` for every seed, writing ``out_dir/seed<N>``; ``inputs(seed)`` is the folder a seed reads.
 
-    Locally the seeds run one after another in this process, exactly as before Ray existed
-    (Ray is not even imported). With Ray every seed is a task; the stage's data and each
+    Locally the seeds run one after another in this process (Ray is not even imported), or
+    with ``workers > 1`` in that many forked processes; every seed gets ``cpus_per_task``
+    torch threads wherever it runs, so its result does not depend on the machine's core count. With Ray every seed is a task; the stage's data and each
     seed's input folder travel with the tasks, so the nodes share no filesystem.
     """
+    if executor.kind == "local" and executor.workers > 1:
+        from pipeline.distributed.local_pool import run_in_processes
+
+        for seed, summary in run_in_processes(job, seeds, executor.workers, executor.threads, out_dir, inputs):
+            yield SeedDone(seed, summary, None)
+        return
     if executor.kind == "local":
+        import torch
+
+        torch.set_num_threads(executor.threads)  # as in a worker or a Ray task: the same result on any machine
         for seed in seeds:
             yield SeedDone(seed, job(seed, out_dir / f"seed{seed}", inputs(seed)), None)
         return
