@@ -16,6 +16,7 @@ import yaml
 from pipeline.configparse import ConfigError, key_path, parse_dataclass
 from pipeline.distributed.config import ExecutorConfig
 from pipeline.fewshot.config import FewshotConfig
+from pipeline.grid import all_methods, check_run_extra, methods_on
 from pipeline.l2l.config import L2LConfig
 from pipeline.methods import INITS, METHODS, needed_inits
 from pipeline.transfer import TransferConfig, check_transfer
@@ -305,6 +306,7 @@ class Params:
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     seeds: tuple[int, ...] = (0,)
     run: RunConfig = field(default_factory=RunConfig)
+    run_extra: RunConfig = field(default_factory=RunConfig)  # a second grid on some of run.pairs (pipeline/grid.py)
     pairs: dict[str, PairConfig] = field(default_factory=dict)
     offline: dict[str, OfflineConfig] = field(default_factory=dict)  # keyed by init kind
     methods: dict[str, MethodConfig] = field(default_factory=dict)
@@ -330,6 +332,8 @@ class Params:
                 raise ConfigError(f"{key_path('offline', name)}: unknown offline phase (known: {', '.join(INITS[1:])})")
         _check_pair_offline(self)
         _check_run(self)
+        check_run_extra(self)
+        _check_tune(self)
         check_transfer(self)
         if any(problem != "quadratic" for problem in self.l2l.problems) and self.l2l.dataset not in self.datasets:
             raise ConfigError(f"l2l.dataset: {self.l2l.dataset!r} is not in datasets ({', '.join(self.datasets)}); "
@@ -382,14 +386,19 @@ def _check_method(name: str, method: MethodConfig) -> None:
 
 def _check_tune(params: "Params") -> None:
     run, tune = params.run, params.tune
-    for key, names, allowed in (("pairs", tune.pairs, run.pairs), ("methods", tune.methods, run.methods)):
-        for i, name in enumerate(names):
-            if name not in allowed:
-                raise ConfigError(f"tune.{key}[{i}]: {name!r} is not in run.{key} (run: {', '.join(allowed) or 'none'})")
+    for i, name in enumerate(tune.pairs):
+        if name not in run.pairs:
+            raise ConfigError(f"tune.pairs[{i}]: {name!r} is not in run.pairs (run: {', '.join(run.pairs) or 'none'})")
+    for i, name in enumerate(tune.methods):
+        if name not in all_methods(params):
+            raise ConfigError(f"tune.methods[{i}]: {name!r} is not in run.methods (run: {', '.join(run.methods) or 'none'})")
+        missing = [pair for pair in tune.pairs if name not in methods_on(params, pair)]
+        if missing:
+            raise ConfigError(f"tune.methods[{i}]: {name!r} does not train on {', '.join(missing)} (not in run.methods, "
+                              f"nor in run_extra.methods for that pair); every tune.pairs x tune.methods is tuned")
 
 
 def _check_run(params: "Params") -> None:
-    _check_tune(params)
     run = params.run
     for key, names, defined in (("pairs", run.pairs, params.pairs), ("methods", run.methods, params.methods)):
         for i, name in enumerate(names):

@@ -46,12 +46,15 @@ def load_checked(params_path: str | Path, dvc_yaml: str | Path | None = "dvc.yam
 
 def run_summary(params: Params) -> str:
     """What `dvc repro` would compute, in one paragraph."""
-    run = params.run
-    n_runs = len(run.pairs) * len(run.methods) * len(params.seeds)
+    run, extra = params.run, params.run_extra
+    n_runs = (len(run.pairs) * len(run.methods) + len(extra.pairs) * len(extra.methods)) * len(params.seeds)
     tuned = len(params.tune.pairs) * len(params.tune.methods)
     return (f"{len(run.pairs)} pairs ({', '.join(run.pairs) or 'none'}) x {len(run.methods)} methods "
-            f"({', '.join(run.methods) or 'none'}) x {len(params.seeds)} seeds = {n_runs} training runs; "
-            f"offline phases: {', '.join(run.inits) or 'none'}; data sets: {', '.join(params.datasets)}; "
+            f"({', '.join(run.methods) or 'none'})"
+            + (f" + {len(extra.pairs)} pairs ({', '.join(extra.pairs)}) x {len(extra.methods)} methods "
+               f"({', '.join(extra.methods)})" if extra.pairs else "")
+            + f" x {len(params.seeds)} seeds = {n_runs} training runs; "
+            f"offline phases: {', '.join((*run.inits, *extra.inits)) or 'none'}; data sets: {', '.join(params.datasets)}; "
             f"tuning: {str(tuned) + ' studies' if tuned else 'off'}; "
             f"transfer: {', '.join(f'{p} with {run_name(m, s)}' for p, m, s in transfer_runs(params.transfer)) or 'off'}; "
             f"few-shot: {_fewshot_summary(params)}")

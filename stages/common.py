@@ -46,8 +46,8 @@ def run_stage(main: Callable[[argparse.Namespace, Params], None], parser: argpar
         code, message = 2, f"error: {error}"
     except Interrupted as stop:
         code, message = stop.exit_code, f"stopped: {stop}"
-    timing.report(stage_name(main), work_started, cpu_at_start)
-    if message is not None:  # the last line on stderr: what went wrong
+    timing.report(stage_name(main), work_started, cpu_at_start, quiet=message is not None)
+    if message is not None:  # a failure is one line on stderr, with no timing line beside it
         print(message, file=sys.stderr)
     return code
 

@@ -14,6 +14,7 @@ from pipeline.artifacts import eval_file, load_run_model, run_dir, save_eval
 from pipeline.config import Params
 from pipeline.data.loading import LoadedData, load_prepared
 from pipeline.evaluation import split_error, trivial_error
+from pipeline.grid import methods_on
 from pipeline.models.registry import build_model
 from pipeline.transfer import run_name, transfer_runs
 from stages.common import pair_and_data_dir, run_stage, seeds_of, stage_parser
@@ -40,7 +41,7 @@ def main(args: argparse.Namespace, params: Params) -> None:
     pair, data_dir = pair_and_data_dir(params, args.pair)
     data = load_prepared(data_dir)
     # the pair's methods, then the runs that started from another pair's offline output (transfer)
-    methods = args.method or [*params.run.methods, *(run_name(m, s) for _, m, s in transfer_runs(params.transfer, args.pair))]
+    methods = args.method or [*methods_on(params, args.pair), *(run_name(m, s) for _, m, s in transfer_runs(params.transfer, args.pair))]
     trivial = trivial_error(data.task, data.splits["train"].y, data.splits["test"].y)  # the same for every run of the pair
     results = {m: [evaluate_seed(data, pair.model, args.pair, m, s, trivial) for s in seeds_of(args, params)] for m in methods}
     save_eval(eval_file(args.pair), {"pair": args.pair, "methods": results})
@@ -56,7 +57,7 @@ def main(args: argparse.Namespace, params: Params) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = stage_parser(__doc__ or "")
     parser.add_argument("--pair", required=True)
-    parser.add_argument("--method", action="append", help="only this method (repeatable; default: run.methods and the pair's transfer runs)")
+    parser.add_argument("--method", action="append", help="only this method (repeatable; default: the pair's methods in run and run_extra, and its transfer runs)")
     parser.add_argument("--seed", type=int, action="append", help="only this seed (repeatable; default: params seeds)")
     return parser
 

@@ -35,8 +35,8 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def report(stage: str, work_started: float, cpu_at_work_start: float) -> dict[str, float | str | None]:
-    """Print the stage's timing line and, where ``LFL_STAGE_TIMES`` names a file, append it there."""
+def report(stage: str, work_started: float, cpu_at_work_start: float, quiet: bool = False) -> dict[str, float | str | None]:
+    """Print the stage's timing line (unless ``quiet``) and, where ``LFL_STAGE_TIMES`` names a file, append it there."""
     now, started = time.time(), process_start_time()
     startup = None if started is None else round(max(work_started - started, 0.0), 2)
     record: dict[str, float | str | None] = {
@@ -45,8 +45,9 @@ def report(stage: str, work_started: float, cpu_at_work_start: float) -> dict[st
         "startup_cpu_s": round(cpu_at_work_start, 2), "cpu_s": round(cpu_seconds(), 2),
         "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
-    print(f"[timing] {record['stage']}: start-up {startup} s, work {record['work_s']} s, "
-          f"CPU {record['cpu_s']} s", file=sys.stderr, flush=True)
+    if not quiet:
+        print(f"[timing] {record['stage']}: start-up {startup} s, work {record['work_s']} s, "
+              f"CPU {record['cpu_s']} s", file=sys.stderr, flush=True)
     log = os.environ.get(ENV_LOG)
     if log:
         with open(log, "a", encoding="utf-8") as handle:

@@ -68,7 +68,8 @@ def test_check_names_the_stage_and_files_on_a_stale_dvc_yaml(tmp_path):
     tail = tail.replace("      - pipeline/data/store_format.py\n", "      - pipeline/meta\n", 1)
     stale.write_text(head + tail)
     problems = check(stale)
-    assert set(problems) == {"train"}
+    assert set(problems) == {"train", "train_extra"}  # train_extra is train's entry merged (<<: *train)
+    assert problems["train_extra"] == problems["train"]
     missing, extra = problems["train"]
     assert missing == ["pipeline/data/store_format.py"] and extra == ["pipeline/meta"]
     stale.write_text(rewrite(stale.read_text(), {s: import_closure(m) for s, m in stage_modules(stale).items()}))

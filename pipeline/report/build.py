@@ -10,6 +10,7 @@ from pipeline.config import Params
 from pipeline.data.registry import DATASETS
 from pipeline.fewshot import report as fewshot_report
 from pipeline.fewshot.artifacts import RESULTS as FEWSHOT_RESULTS
+from pipeline.grid import all_inits, methods_on
 from pipeline.io import atomic_path, write_json, write_text
 from pipeline.report import plots
 from pipeline.methods import METHODS
@@ -30,11 +31,11 @@ def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = 
                  tuning_root: Path = TUNING_ROOT, init_root: Path = INIT_ROOT, stamp: str = "",
                  fewshot_root: Path = FEWSHOT_RESULTS, timings_root: Path = TIMINGS_ROOT) -> dict:
     cells = collect(params, eval_root, timings_root)
-    histories = {pair: {m: load_histories(pair, m, params.seeds, runs_root) for m in params.run.methods}
+    histories = {pair: {m: load_histories(pair, m, params.seeds, runs_root) for m in methods_on(params, pair)}
                  for pair in params.run.pairs}
     compared = {pair: pair_comparisons(cells[pair], histories[pair], params.seeds) for pair in params.run.pairs}
     convergence = convergence_metrics(compared)
-    moved = {pair: {m: v for m in params.run.methods
+    moved = {pair: {m: v for m in methods_on(params, pair)
                     if (v := online_movement(pair, m, params.seeds, init_root, runs_root)) is not None}
              for pair in params.run.pairs}
     transferred = transfer_cells(params, eval_root, timings_root)
@@ -84,19 +85,19 @@ def _pair_figures(params: Params, pair: str, cells: dict[str, Cell], histories: 
                   init_root: Path) -> list[tuple[str, Path]]:
     task = DATASETS[params.pairs[pair].dataset].task
     metric = "error rate" if task == "classification" else "MSE"
-    diverged = {m: set(cells[m].diverged_seeds) for m in params.run.methods}
+    diverged = {m: set(cells[m].diverged_seeds) for m in cells}
     _write_curve_csv(curve_dir / f"{pair}.csv", {m: finished_runs(runs, params.seeds, diverged[m]) for m, runs in histories.items()})
     figures = [(f"{pair}: learning curves", plot_dir / f"{pair}_curves.png")]
     auc = {m: convergence[m]["valid_error_auc"] for m in histories}
     labels = {m: f"{m} (AUC {auc[m]:.3g})" if auc[m] is not None else m for m in histories}
     plots.learning_curves(figures[0][1], pair, histories, metric, params.seeds, diverged, labels)
-    for method in (m for m in LOSS_PLOT_METHODS if m in params.run.methods):
+    for method in (m for m in LOSS_PLOT_METHODS if m in cells):
         snapshots = {seed: load_snapshots(pair, method, seed, runs_root) for seed in params.seeds}
         if any(snapshots.values()):
             path = plot_dir / f"{pair}_{method}_loss.png"
             plots.loss_evolution(path, pair, method, task, snapshots)
             figures.append((f"{pair}: {method} learned loss over training, every seed (one row each)", path))
-    offline = {init: load_offline_info(pair, init, params.seeds, init_root) for init in _offline_phases(params)}
+    offline = {init: load_offline_info(pair, init, params.seeds, init_root) for init in _offline_phases(params, pair)}
     if any(offline.values()):
         path = plot_dir / f"{pair}_offline_meta_loss.png"
         plots.offline_meta_loss(path, pair, {init: [i["meta_loss"] for i in infos] for init, infos in offline.items() if infos})
@@ -106,20 +107,21 @@ def _pair_figures(params: Params, pair: str, cells: dict[str, Cell], histories: 
 
 def export_markdown(params: Params) -> list[str]:
     """Each learned loss of the run, with the command that takes it home (pipeline.api.LearnedLoss)."""
-    methods = [m for m in params.run.methods if exports_a_loss(m)]
-    if not methods:
+    methods = {pair: [m for m in methods_on(params, pair) if exports_a_loss(m)] for pair in params.run.pairs}
+    if not any(methods.values()):
         return []
     seed = params.seeds[0]
     lines = ["## Take a learned loss home", "",
              f"Each command writes a self-contained file (seed {seed}; any seed of {list(params.seeds)} works) that "
              "`pipeline.api.LearnedLoss.load(path)` turns into a loss for any PyTorch loop (README, \"Use a learned "
              "loss in your own code\").", ""]
-    lines += [f"- {pair} {method}: `{export_command(pair, method, seed)}`" for pair in params.run.pairs for method in methods]
+    lines += [f"- {pair} {method}: `{export_command(pair, method, seed)}`" for pair, names in methods.items() for method in names]
     return lines + [""]
 
 
-def _offline_phases(params: Params) -> list[str]:
-    return [i for i in params.run.inits if i != "handcrafted" and any(METHODS[m].init == i for m in params.run.methods)]
+def _offline_phases(params: Params, pair: str) -> list[str]:
+    """The offline phases the pair's methods start from, in run.inits then run_extra.inits order."""
+    return [i for i in all_inits(params) if i != "handcrafted" and any(METHODS[m].init == i for m in methods_on(params, pair))]
 
 
 def _write_curve_csv(path: Path, runs_by_method: dict[str, list]) -> None:

@@ -13,6 +13,7 @@ from scipy import stats
 
 from pipeline.artifacts import EVAL_ROOT, INIT_ROOT, RUNS_ROOT, eval_file, init_dir, run_dir
 from pipeline.config import Params
+from pipeline.grid import methods_on
 from pipeline.methods import METHODS
 from pipeline.runfacts import TIMINGS_ROOT, seed_facts, timings_file
 
@@ -78,7 +79,7 @@ def stage_wall_times(stage: str, item: str, seeds: tuple[int, ...], root: Path =
 def collect(params: Params, eval_root: Path = EVAL_ROOT, timings_root: Path = TIMINGS_ROOT) -> dict[str, dict[str, Cell]]:
     cells: dict[str, dict[str, Cell]] = {}
     for pair in params.run.pairs:
-        for method in params.run.methods:
+        for method in methods_on(params, pair):
             cell = cells.setdefault(pair, {}).setdefault(method, Cell())
             init = METHODS[method].init
             if init != "handcrafted":

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.config import Params
+from pipeline.grid import all_methods
 from pipeline.report.collect import Cell
 from pipeline.report.paper import PAPER_DATASET, TABLE1
+
+NOT_RUN = "·"  # a method the pair does not train (run_extra lists it on other pairs only)
 
 PAPER_METHODS = ("baseline", "ml3", "adalfl")
 
@@ -51,7 +54,7 @@ def tuned_notes(cells: dict[str, dict[str, Cell]]) -> list[str]:
 
 
 def results_markdown(params: Params, cells: dict[str, dict[str, Cell]]) -> str:
-    methods = list(params.run.methods)
+    methods = list(all_methods(params))
     paper_cols = [m for m in PAPER_METHODS if m in methods]
     header = ["task", "model", *methods, *[f"paper {m}" for m in paper_cols]]
     lines = [
@@ -73,7 +76,8 @@ def results_markdown(params: Params, cells: dict[str, dict[str, Cell]]) -> str:
         means = {m: c.summary()["test_error_mean"] for m, c in row.items()}
         finite = [v for v in means.values() if v is not None]
         best = min(finite) if finite else None
-        texts = [cell_text(row[m], len(params.seeds), means[m] is not None and means[m] == best) for m in methods]
+        texts = [cell_text(row[m], len(params.seeds), means[m] is not None and means[m] == best) if m in row else NOT_RUN
+                 for m in methods]
         paper = TABLE1.get((PAPER_DATASET.get(cfg.dataset, cfg.dataset), cfg.model), {})
         paper_texts = [f"{paper[m][0]:.4f} ± {paper[m][1]:.4f}" if m in paper else "–" for m in paper_cols]
         lines.append("| " + " | ".join([cfg.dataset, cfg.model, *texts, *paper_texts]) + " |")
@@ -86,13 +90,16 @@ def results_markdown(params: Params, cells: dict[str, dict[str, Cell]]) -> str:
 
 def wall_time_table(params: Params, cells: dict[str, dict[str, Cell]]) -> list[str]:
     """Mean seconds per seed: offline phase + training (the offline phase is shared by methods that start from it)."""
-    methods = list(params.run.methods)
+    methods = list(all_methods(params))
     lines = ["Wall time per seed in seconds, offline phase + training (methods that start from the same offline "
              "phase share it; it runs once per pair and seed):", "",
              "| pair | " + " | ".join(methods) + " |", "|" + "---|" * (len(methods) + 1)]
     for pair, row in cells.items():
         texts = []
         for method in methods:
+            if method not in row:
+                texts.append(NOT_RUN)
+                continue
             times = row[method].wall_times()
             train = f"{times['train_s']:.1f}" if times["train_s"] is not None else "–"
             texts.append(f"{times['offline_s']:.1f} + {train}" if times["offline_s"] is not None else train)
