@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-COPIED = ["pipeline", "stages", "dvc.yaml", ".dvcignore", ".gitignore", "reports/tuning/README.md", "data/fewshot/results/.keep"]
+COPIED = ["pipeline", "stages", "tools", "dvc.yaml", ".dvcignore", ".gitignore", "reports/tuning/README.md", "data/fewshot/results/.keep"]
 
 
 # The few-shot branch on a budget of seconds: one family, two methods, a handful of iterations and tasks.
@@ -20,6 +20,9 @@ TINY_FEWSHOT: dict[str, Any] = {
     "families": ["sinusoid"], "methods": ["maml", "meta_sgd"], "seed": 0, "test": {"tasks": 8, "steps": 3},
     "tasks": {"sinusoid": {"kind": "sinusoid", "shots": [5, 10], "query": 5, "test_query": 20, "hidden": 8,
                            "train": {"iterations": 6, "meta_batch": 4, "valid_tasks": 5, "valid_interval": 3}}}}
+
+
+SEVEN_METHODS = ("baseline", "ml3", "adalfl", "meta_lr", "taylor_quadratic", "taylor_cubic", "ml3_relu")
 
 
 def shrunk_params(pair: str = "digits_logistic", steps: int = 20, offline_steps: int = 3) -> dict[str, Any]:
@@ -32,6 +35,13 @@ def shrunk_params(pair: str = "digits_logistic", steps: int = 20, offline_steps:
         block["steps"] = offline_steps
     params["fewshot"] = TINY_FEWSHOT
     params["transfer"] = {"pairs": [], "methods": [], "loss_from": []}  # it needs two pairs (tests/test_transfer.py)
+    # the paper's seven methods in one grid, no second grid, no tuning, no L2L benchmark: the tests on this
+    # repository are about caching and the report; test_smoke_profile.py runs those branches end to end
+    params["run"].update(methods=list(SEVEN_METHODS), inits=["smooth_nn", "relu_nn", "taylor_quadratic", "taylor_cubic",
+                                                             "learning_rate"])
+    params["run_extra"] = {"pairs": [], "methods": [], "inits": []}
+    params["tune"].update(pairs=[], methods=[])
+    params["l2l"]["problems"] = []
     return params
 
 

@@ -1,7 +1,7 @@
 """The README's first thing to try, as written: `cp profiles/smoke.yaml params.yaml && dvc repro`.
 
-It passes through every branch the smoke profile switches on (prepare, init_loss, tune,
-train, evaluate, report) in a temporary git + DVC copy of the project. ~3 minutes: `make test-slow`.
+It passes through every branch the smoke profile switches on (code, prepare, init_loss and
+its second grid, tune, train and its second grid, evaluate, report) in a temporary git + DVC copy of the project. ~3 minutes: `make test-slow`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ def test_smoke_profile_runs_end_to_end(tmp_path):
     assert "Running stage 'tune@digits_logistic-baseline'" in out
     metrics = json.loads((repo / "reports" / "metrics.json").read_text())
     assert set(metrics) == set(params["run"]["pairs"])
+    extra = params["run_extra"]
+    assert "Running stage 'train_extra@digits_logistic-meta_sgd'" in out and "Running stage 'init_loss_extra@" in out
     for pair in params["run"]["pairs"]:
-        assert set(metrics[pair]) == set(params["run"]["methods"])
+        assert set(metrics[pair]) == set(params["run"]["methods"]) | (set(extra["methods"]) if pair in extra["pairs"] else set())
         assert all(value is not None and value >= 0 for value in metrics[pair].values())
     assert (repo / "reports/tuning/digits_logistic/baseline/result.json").is_file()
     timings = sorted(p.name for p in (repo / "reports" / "timings").iterdir())

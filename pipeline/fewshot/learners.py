@@ -73,9 +73,12 @@ class FewShotLearner(nn.Module):
             trajectory.append(params)
         return trajectory
 
-    def query_curves(self, tasks: TaskBatch, steps: int, loss_fn: Loss, metric: Loss) -> torch.Tensor:
-        """(T, steps + 1): the query metric of every task after 0..steps inner steps."""
-        start = dict(self.model.named_parameters())
+    def query_curves(self, tasks: TaskBatch, steps: int, loss_fn: Loss, metric: Loss, meta_graph: bool = True) -> torch.Tensor:
+        """(T, steps + 1): the query metric of every task after 0..steps inner steps.
+
+        ``meta_graph=False`` (meta-test) adapts from detached parameters: the same values, without
+        recording the graph back to theta that only meta-training differentiates."""
+        start = {k: p if meta_graph else p.detach() for k, p in self.model.named_parameters()}
 
         def one_task(xs: torch.Tensor, ys: torch.Tensor, xq: torch.Tensor, yq: torch.Tensor) -> torch.Tensor:
             trajectory = self.adapt(start, xs, ys, steps, loss_fn)

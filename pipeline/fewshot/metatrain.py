@@ -54,7 +54,7 @@ def curves(learner: FewShotLearner, tasks: TaskBatch, steps: int, objective: Obj
     parts = []
     for start in range(0, len(tasks), EVAL_CHUNK):
         chunk = tasks.part(start, start + EVAL_CHUNK)
-        parts.append(learner.query_curves(chunk, steps, objective.loss, objective.metric).detach())
+        parts.append(learner.query_curves(chunk, steps, objective.loss, objective.metric, meta_graph=False))
     return torch.cat(parts)
 
 
