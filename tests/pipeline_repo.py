@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-COPIED = ["pipeline", "stages", "tools", "dvc.yaml", ".dvcignore", ".gitignore", "reports/tuning/README.md", "data/fewshot/results/.keep"]
+COPIED = ["pipeline", "stages", "tools", "dvc.yaml", ".dvcignore", ".gitignore", "reports/tuning/README.md", "data/fewshot/results/.keep", "reports/l2l/.keep"]
 
 
 # The few-shot branch on a budget of seconds: one family, two methods, a handful of iterations and tasks.

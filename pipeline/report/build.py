@@ -12,7 +12,9 @@ from pipeline.fewshot import report as fewshot_report
 from pipeline.fewshot.artifacts import RESULTS as FEWSHOT_RESULTS
 from pipeline.grid import all_inits, methods_on
 from pipeline.io import atomic_path, write_json, write_text
+from pipeline.report import l2l as l2l_report
 from pipeline.report import plots
+from pipeline.report.l2l import L2L_ROOT
 from pipeline.methods import METHODS
 from pipeline.report.collect import Cell, collect, finished_runs, load_histories, load_offline_info, load_snapshots, mean_curve
 from pipeline.report.comparisons import Histories, comparisons_markdown, convergence_metrics, pair_comparisons
@@ -29,7 +31,7 @@ LOSS_PLOT_METHODS = ("adalfl",)  # the paper's Figure 1/4 shows AdaLFL's loss ov
 
 def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = EVAL_ROOT, runs_root: Path = RUNS_ROOT,
                  tuning_root: Path = TUNING_ROOT, init_root: Path = INIT_ROOT, stamp: str = "",
-                 fewshot_root: Path = FEWSHOT_RESULTS, timings_root: Path = TIMINGS_ROOT) -> dict:
+                 fewshot_root: Path = FEWSHOT_RESULTS, timings_root: Path = TIMINGS_ROOT, l2l_root: Path = L2L_ROOT) -> dict:
     cells = collect(params, eval_root, timings_root)
     histories = {pair: {m: load_histories(pair, m, params.seeds, runs_root) for m in methods_on(params, pair)}
                  for pair in params.run.pairs}
@@ -41,10 +43,12 @@ def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = 
     transferred = transfer_cells(params, eval_root, timings_root)
     transfer_compared = transfer_comparisons(params, cells, transferred)
     fewshot_md, fewshot_metrics = fewshot_report.section(params.fewshot, fewshot_root)
+    l2l_md, l2l_figures = l2l_report.section(params.l2l.problems, l2l_root)
     table = (results_markdown(params, cells) + "\n"
              + "\n".join(comparisons_markdown(compared) + movement_markdown(moved)
                          + transfer_markdown(params, transferred, transfer_compared) + export_markdown(params))
-             + (f"\n{fewshot_md}" if fewshot_md else "") + (f"\n{stamp}\n" if stamp else ""))
+             + (f"\n{fewshot_md}" if fewshot_md else "") + (f"\n{l2l_md}" if l2l_md else "")
+             + (f"\n{stamp}\n" if stamp else ""))
     images: list[tuple[str, Path]] = []
     with atomic_path(out / "plots") as plot_dir, atomic_path(out / "curves") as curve_dir:
         plot_dir.mkdir()
@@ -53,7 +57,7 @@ def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = 
             images += _pair_figures(params, pair, cells[pair], histories[pair], convergence[pair], plot_dir, curve_dir,
                                     runs_root, init_root)
         images += fewshot_report.adaptation_figures(params.fewshot, fewshot_root, plot_dir)
-    images = [(caption, out / "plots" / path.name) for caption, path in images]
+    images = [(caption, out / "plots" / path.name) for caption, path in images] + l2l_figures
     for pair, row in cells.items():  # the Optuna study behind every tuned cell (marked † in the table)
         for method, cell in row.items():
             study_plot = tuning_dir(pair, method, tuning_root) / "history.png"

@@ -66,7 +66,9 @@ def results_markdown(params: Params, cells: dict[str, dict[str, Cell]]) -> str:
         "Best mean per row in bold. The paper's columns are its Table 1 (10 seeds, full budgets); "
         "MNIST-5k rows show the paper's full-MNIST numbers (60k training images there, 3,600 here); "
         "pairs that are not in the paper (Digits stands in for MNIST offline) have none. "
-        "⚠ marks finished seeds no better than a trivial predictor (the training mean / majority class).",
+        "⚠ marks finished seeds no better than a trivial predictor (the training mean / majority class)."
+        + (f" {NOT_RUN} marks a method the pair does not train (run_extra trains it on {', '.join(params.run_extra.pairs)} "
+           "only)." if params.run_extra.pairs else ""),
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
