@@ -142,7 +142,10 @@ def test_export_command_writes_a_file_that_loads_without_the_pipeline(prepared_r
     raw["data"]["prepared_dir"] = str(prepared_root)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
-    trained = _perturbed("smooth_nn", "classification", 10, RepresentationConfig()).float()
+    from pipeline.config import parse_params
+
+    representation = parse_params(raw).representation  # the default's form (residual), as the export reads it
+    trained = _perturbed("smooth_nn", "classification", 10, representation).float()
     folder = run_dir("digits_mlp", "adalfl", 0)
     folder.mkdir(parents=True)
     torch.save(trained.state_dict(), folder / "learned.pt")

@@ -16,6 +16,7 @@ from pipeline.configparse import ConfigError
 from pipeline.grid import all_methods, methods_on
 from pipeline.report.collect import collect
 from pipeline.report.tables import NOT_RUN, results_markdown
+from tests.pipeline_repo import env
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,8 +68,9 @@ def test_dvc_runs_the_extra_grid_as_its_own_stages(tmp_path, monkeypatch):
     raw["run"]["inits"] = ["smooth_nn"]
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    subprocess.run(["dvc", "init", "-q"], cwd=tmp_path, check=True)
-    listed = subprocess.run(["dvc", "stage", "list", "--name-only"], cwd=tmp_path, capture_output=True, text=True, check=True)
+    subprocess.run(["dvc", "init", "-q"], cwd=tmp_path, env=env(), check=True)
+    listed = subprocess.run(["dvc", "stage", "list", "--name-only"], cwd=tmp_path, env=env(), capture_output=True, text=True,
+                            check=True)
     names = set(listed.stdout.split())
     assert {"train_extra@digits_mlp-adam", "train_extra@digits_mlp-meta_sgd", "init_loss_extra@digits_mlp-meta_sgd"} <= names
     assert not any(n.startswith(("train_extra@diabetes", "init_loss_extra@diabetes")) for n in names)

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def real_params_with(**executor) -> dict:
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["executor"] = {**params["executor"], **executor}
+    params["executor"] = {**params["executor"], "workers": 1, **executor}  # the default's 2 workers are local-only
     return params
 
 
@@ -36,8 +36,8 @@ def test_bad_executor_params_fail_with_the_key_path(executor, message):
         parse_params(real_params_with(**executor))
 
 
-def test_the_default_is_local():
-    assert parse_params(yaml.safe_load((ROOT / "params.yaml").read_text())).executor == ExecutorConfig()
+def test_the_default_is_local_on_two_workers():
+    assert parse_params(yaml.safe_load((ROOT / "params.yaml").read_text())).executor == ExecutorConfig(workers=2)
 
 
 class RecordingJob:
