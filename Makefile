@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup repro test test-slow test-all clean
+.PHONY: setup repro test test-slow test-all lint clean
 
 setup: $(VENV)/.installed
 
@@ -26,6 +26,12 @@ test-slow: setup
 
 test-all: setup
 	$(PY) -m pytest -q
+
+# ruff (lint and format check) and mypy on the library, the stages and the tools (pyproject.toml)
+lint: setup
+	$(VENV)/bin/ruff check pipeline stages tools
+	$(VENV)/bin/ruff format --check pipeline stages tools
+	$(VENV)/bin/mypy
 
 # Removes the DVC stages' cached outputs only (never a git-tracked file: the .gitignore files
 # DVC writes and the report under reports/ stay); `dvc repro` then restores them from the cache.

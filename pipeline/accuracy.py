@@ -27,7 +27,9 @@ from pipeline.train import initial_model, train
 VARIANTS = {"unrolled_k1": ("unrolled", 1), "forward_k1": ("forward", 1), "forward_k5": ("forward", 5)}
 
 
-def compare(params_path: str, pair_name: str, online_meta_lr: float | None = None) -> dict[str, dict[str, float | list[float]]]:
+def compare(
+    params_path: str, pair_name: str, online_meta_lr: float | None = None
+) -> dict[str, dict[str, float | list[float]]]:
     params = load_params(params_path)
     pair = params.pairs[pair_name]
     data = load_prepared(Path(params.data.prepared_dir) / pair.dataset)
@@ -38,14 +40,23 @@ def compare(params_path: str, pair_name: str, online_meta_lr: float | None = Non
     device = torch.device("cpu")
     errors: dict[str, list[float]] = {name: [] for name in VARIANTS}
     for seed in params.seeds:
-        initial_rule, _ = offline_phase(data, pair, "smooth_nn", params.offline_for(pair_name, "smooth_nn"), seed, device, progress=False)
+        initial_rule, _ = offline_phase(
+            data, pair, "smooth_nn", params.offline_for(pair_name, "smooth_nn"), seed, device, progress=False
+        )
         for name, (mode, k) in VARIANTS.items():
             rule = copy.deepcopy(initial_rule)  # every variant starts from the same phi
-            method = dataclasses.replace(params.methods["adalfl"], online=dataclasses.replace(online, meta_grad=mode, meta_interval=k))
+            method = dataclasses.replace(
+                params.methods["adalfl"],
+                online=dataclasses.replace(online, meta_grad=mode, meta_interval=k),  # type: ignore[arg-type]
+            )
             result = train(data, pair, method, rule, seed, device, progress=False)
             test, model = data.splits["test"], initial_model(data, pair, seed, device)
-            errors[name].append(split_error(model, result.state.params, result.state.buffers, test.x, test.y, data.task))
-    return {name: {"mean": statistics.mean(v), "std": statistics.pstdev(v), "per_seed": v} for name, v in errors.items()}
+            errors[name].append(
+                split_error(model, result.state.params, result.state.buffers, test.x, test.y, data.task)
+            )
+    return {
+        name: {"mean": statistics.mean(v), "std": statistics.pstdev(v), "per_seed": v} for name, v in errors.items()
+    }
 
 
 def main() -> None:

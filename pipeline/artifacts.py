@@ -35,7 +35,9 @@ def eval_file(pair: str, root: Path = EVAL_ROOT) -> Path:
     return root / f"{pair}.json"
 
 
-def save_init(folder: Path, rule: UpdateRule, history: list[float], info: dict[str, Any], facts: dict[str, Any]) -> None:
+def save_init(
+    folder: Path, rule: UpdateRule, history: list[float], info: dict[str, Any], facts: dict[str, Any]
+) -> None:
     """The learned representation's state (empty for the handcrafted no-op) and its meta-loss curve;
     ``facts`` (wall time, node) go to the seed's run_facts.json, which the stage moves out."""
     with atomic_path(folder) as tmp:
@@ -54,11 +56,19 @@ def load_init(folder: Path, rule: UpdateRule) -> None:
 
 
 def save_run(folder: Path, result: TrainResult, rule: UpdateRule, info: dict[str, Any], facts: dict[str, Any]) -> None:
-    summary = {"status": result.status, "steps_done": result.steps_done, "diverged_at": result.diverged_at,
-               "final_lr": rule.current_lr(), **info}
+    summary = {
+        "status": result.status,
+        "steps_done": result.steps_done,
+        "diverged_at": result.diverged_at,
+        "final_lr": rule.current_lr(),
+        **info,
+    }
     with atomic_path(folder) as tmp:
         tmp.mkdir()
-        model = {"params": {k: v.cpu() for k, v in result.state.params.items()}, "buffers": {k: v.cpu() for k, v in result.state.buffers.items()}}
+        model = {
+            "params": {k: v.cpu() for k, v in result.state.params.items()},
+            "buffers": {k: v.cpu() for k, v in result.state.buffers.items()},
+        }
         torch.save(model, tmp / "model.pt")
         torch.save(rule.meta_module().state_dict(), tmp / "learned.pt")
         (tmp / "history.json").write_text(json.dumps(result.history) + "\n")

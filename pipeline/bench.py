@@ -23,13 +23,15 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+from typing import cast
 
 import torch
 
 from pipeline.config import RepresentationConfig
 from pipeline.derive import resolve_device
+from pipeline.io import write_json
 from pipeline.learned.rules import build_rule
 from pipeline.meta.forward import forward_meta_step
 from pipeline.meta.online import online_step, plain_step
@@ -37,12 +39,17 @@ from pipeline.meta.step import BaseState
 from pipeline.meta.truncated import TruncatedTrainer
 from pipeline.models.registry import build_model
 from pipeline.optim import SGDConfig
-from pipeline.io import write_json
 
 MODELS = {"mlp": (1, 28, 28), "lenet5": (1, 28, 28), "resnet18": (3, 32, 32)}
 VARIANTS = ("baseline", "adalfl_unrolled", "adalfl_forward", "adalfl_forward_k5")
-OPTIONAL_VARIANTS = ("adalfl_forward_recompute", "meta_sgd", "meta_curvature", "meta_curvature_rank16",  # closed-form meta step
-                     "l2l_lstm", "meta_lstm")  # recurrent rules: truncated BPTT every UNROLL steps
+OPTIONAL_VARIANTS = (
+    "adalfl_forward_recompute",
+    "meta_sgd",
+    "meta_curvature",
+    "meta_curvature_rank16",  # closed-form meta step
+    "l2l_lstm",
+    "meta_lstm",
+)  # recurrent rules: truncated BPTT every UNROLL steps
 UNROLL = 20
 SGD = SGDConfig(momentum=0.9, nesterov=True, weight_decay=5e-4)
 
@@ -60,18 +67,28 @@ class Runner:
         method = method if method in ("baseline", "meta_sgd", "meta_curvature", "l2l_lstm", "meta_lstm") else "adalfl"
         shapes = {k: p.shape for k, p in self.model.named_parameters()}
         representation = RepresentationConfig(curvature_rank=16 if variant == "meta_curvature_rank16" else None)
-        self.rule = build_rule(method, "classification", 0.01, seed=0, representation=representation, param_shapes=shapes)
+        self.rule = build_rule(
+            method, "classification", 0.01, seed=0, representation=representation, param_shapes=shapes
+        )
         for module in self.rule.modules():
             module.to(device)
         self.optimizer = torch.optim.Adam(self.rule.meta_parameters(), lr=1e-5) if self.rule.is_learned else None
         gen = torch.Generator().manual_seed(0)
-        self.batches = [(torch.randn(batch_size, *shape, generator=gen).to(device), torch.randint(0, 10, (batch_size,), generator=gen).to(device)) for _ in range(2)]
+        self.batches = [
+            (
+                torch.randn(batch_size, *shape, generator=gen).to(device),
+                torch.randint(0, 10, (batch_size,), generator=gen).to(device),
+            )
+            for _ in range(2)
+        ]
         self.variant = variant
         self.steps_per_unit = 5 if variant.endswith("_k5") else 1
         self.truncated: TruncatedTrainer | None = None
         if self.rule.recurrent is not None:
             self.steps_per_unit = UNROLL
-            self.truncated = TruncatedTrainer(self.model, self.rule.recurrent, self.rule.loss, SGD, "classification", UNROLL, self.optimizer)
+            self.truncated = TruncatedTrainer(
+                self.model, self.rule.recurrent, self.rule.loss, SGD, "classification", UNROLL, self.optimizer
+            )
             self.truncated.start(self.state)
 
     def unit(self) -> None:
@@ -81,13 +98,25 @@ class Runner:
             return
         for i in range(self.steps_per_unit):
             batch, meta_batch = self.batches
+            optimizer = cast(torch.optim.Optimizer, self.optimizer)  # set for every variant that steps phi
             if self.variant == "baseline" or (self.variant.endswith("_k5") and i < self.steps_per_unit - 1):
                 self.state, _ = plain_step(self.model, self.state, self.rule, batch, SGD)
             elif self.variant == "adalfl_unrolled":
-                self.state, _, _ = online_step(self.model, self.state, self.rule, self.optimizer, batch, meta_batch, SGD, "classification")
+                self.state, _, _ = online_step(
+                    self.model, self.state, self.rule, optimizer, batch, meta_batch, SGD, "classification"
+                )
             else:
-                self.state, _, _ = forward_meta_step(self.model, self.state, self.rule, self.optimizer, batch, meta_batch, SGD, "classification",
-                                                     traced=not self.variant.endswith("_recompute"))
+                self.state, _, _ = forward_meta_step(
+                    self.model,
+                    self.state,
+                    self.rule,
+                    optimizer,
+                    batch,
+                    meta_batch,
+                    SGD,
+                    "classification",
+                    traced=not self.variant.endswith("_recompute"),
+                )
 
 
 def _sync(device: torch.device) -> None:
@@ -95,8 +124,14 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def time_model(model_name: str, batch_size: int, warmup: int, rounds: int, device: torch.device,
-               variants: tuple[str, ...] = VARIANTS) -> dict[str, float]:
+def time_model(
+    model_name: str,
+    batch_size: int,
+    warmup: int,
+    rounds: int,
+    device: torch.device,
+    variants: tuple[str, ...] = VARIANTS,
+) -> dict[str, float]:
     runners = {v: Runner(model_name, v, batch_size, device) for v in variants}
     samples: dict[str, list[float]] = {v: [] for v in variants}
     for round_ in range(warmup + rounds):
@@ -136,7 +171,18 @@ def _status_kb(field: str) -> int:
 
 
 def _memory_in_subprocess(model_name: str, variant: str, batch_size: int, device: str) -> float:
-    cmd = [sys.executable, "-m", "pipeline.bench", "--memory-probe", model_name, variant, "--batch-size", str(batch_size), "--device", device]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipeline.bench",
+        "--memory-probe",
+        model_name,
+        variant,
+        "--batch-size",
+        str(batch_size),
+        "--device",
+        device,
+    ]
     return float(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
 
 
@@ -155,8 +201,15 @@ def batch_sizes(spec: str | None) -> dict[str, int]:
     return sizes
 
 
-def run(models: list[str], quick: bool, device_name: str, batch: dict[str, int] | None = None, rounds_full: int = 20,
-        progress: Callable[[str], None] = print, variants: tuple[str, ...] = VARIANTS) -> dict[str, dict[str, dict[str, float]]]:
+def run(
+    models: list[str],
+    quick: bool,
+    device_name: str,
+    batch: dict[str, int] | None = None,
+    rounds_full: int = 20,
+    progress: Callable[[str], None] = print,
+    variants: tuple[str, ...] = VARIANTS,
+) -> dict[str, dict[str, dict[str, float]]]:
     device = resolve_device(device_name)
     results: dict[str, dict[str, dict[str, float]]] = {}
     for name in models:
@@ -167,8 +220,13 @@ def run(models: list[str], quick: bool, device_name: str, batch: dict[str, int] 
         results[name] = {}
         for variant in variants:
             peak = _memory_in_subprocess(name, variant, batch_size, device_name)
-            results[name][variant] = {"ms_per_step": times[variant], "ratio_to_baseline": times[variant] / times["baseline"],
-                                      "peak_mb": peak, "batch_size": batch_size, "timed_rounds": rounds}
+            results[name][variant] = {
+                "ms_per_step": times[variant],
+                "ratio_to_baseline": times[variant] / times["baseline"],
+                "peak_mb": peak,
+                "batch_size": batch_size,
+                "timed_rounds": rounds,
+            }
         progress(markdown_table({name: results[name]}))
     return results
 
@@ -177,25 +235,41 @@ def markdown_table(results: dict[str, dict[str, dict[str, float]]]) -> str:
     lines = ["| model | batch | variant | ms/step | × baseline | peak MB |", "|---|---|---|---|---|---|"]
     for model, variants in results.items():
         for variant, r in variants.items():
-            lines.append(f"| {model} | {r['batch_size']} | {variant} | {r['ms_per_step']:.1f} | {r['ratio_to_baseline']:.2f} | {r['peak_mb']:.1f} |")
+            lines.append(
+                f"| {model} | {r['batch_size']} | {variant} | {r['ms_per_step']:.1f} | "
+                f"{r['ratio_to_baseline']:.2f} | {r['peak_mb']:.1f} |"
+            )
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="small batches and 5 timed rounds (a smoke run, under 3 minutes)")
+    parser.add_argument(
+        "--quick", action="store_true", help="small batches and 5 timed rounds (a smoke run, under 3 minutes)"
+    )
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated subset of " + ", ".join(MODELS))
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
     parser.add_argument("--out", default="reports/bench.json")
-    parser.add_argument("--batch-size", default=None, help="N for every model or MODEL=N,... (default 128; --quick: 32, ResNet-18 8)")
-    parser.add_argument("--rounds", type=int, default=20, help="timed rounds in full mode (at least 20 for reported figures)")
-    parser.add_argument("--variants", default=",".join(VARIANTS),
-                        help=f"comma-separated; baseline is always timed; also available: {', '.join(OPTIONAL_VARIANTS)}")
+    parser.add_argument(
+        "--batch-size", default=None, help="N for every model or MODEL=N,... (default 128; --quick: 32, ResNet-18 8)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=20, help="timed rounds in full mode (at least 20 for reported figures)"
+    )
+    parser.add_argument(
+        "--variants",
+        default=",".join(VARIANTS),
+        help=f"comma-separated; baseline is always timed; also available: {', '.join(OPTIONAL_VARIANTS)}",
+    )
     parser.add_argument("--memory-probe", nargs=2, metavar=("MODEL", "VARIANT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_probe:
         model_name, variant = args.memory_probe
-        print(peak_memory_mb(model_name, variant, batch_sizes(args.batch_size).get(model_name, 128), resolve_device(args.device)))
+        print(
+            peak_memory_mb(
+                model_name, variant, batch_sizes(args.batch_size).get(model_name, 128), resolve_device(args.device)
+            )
+        )
         return
     models = [m for m in args.models.split(",") if m]
     unknown = [m for m in models if m not in MODELS]

@@ -58,8 +58,13 @@ def save_checkpoint(path: Path, step: int, run_fingerprint: str, state: dict[str
     buffer = io.BytesIO()
     torch.save(state, buffer)
     payload = buffer.getvalue()
-    header = {"format": FORMAT, "step": step, "fingerprint": run_fingerprint,
-              "sha256": hashlib.sha256(payload).hexdigest(), "size": len(payload)}
+    header = {
+        "format": FORMAT,
+        "step": step,
+        "fingerprint": run_fingerprint,
+        "sha256": hashlib.sha256(payload).hexdigest(),
+        "size": len(payload),
+    }
     write_bytes(path, json.dumps(header, sort_keys=True).encode() + b"\n" + payload)
 
 
@@ -69,7 +74,9 @@ def read_header(path: Path) -> dict[str, Any]:
     try:
         header = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise CheckpointError(f"{path}: not a checkpoint (unreadable header); delete it to start this run afresh") from None
+        raise CheckpointError(
+            f"{path}: not a checkpoint (unreadable header); delete it to start this run afresh"
+        ) from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a {FORMAT} checkpoint; delete it to start this run afresh")
     return header
@@ -88,6 +95,8 @@ def load_checkpoint(path: Path, run_fingerprint: str) -> dict[str, Any] | None:
     raw = path.read_bytes()
     payload = raw[raw.index(b"\n") + 1 :]
     if len(payload) != header.get("size") or hashlib.sha256(payload).hexdigest() != header.get("sha256"):
-        raise CheckpointError(f"{path}: checksum mismatch (truncated or altered checkpoint at step {header.get('step')}); "
-                              "delete it to start this run afresh")
+        raise CheckpointError(
+            f"{path}: checksum mismatch (truncated or altered checkpoint at step {header.get('step')}); "
+            "delete it to start this run afresh"
+        )
     return torch.load(io.BytesIO(payload), weights_only=True, map_location="cpu")

@@ -7,9 +7,9 @@ wrong types and impossible values with one line naming the key path.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlsplit
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -82,7 +82,8 @@ class PairConfig:
 
     def __post_init__(self) -> None:
         from pipeline.data.registry import DATASETS
-        from pipeline.models.catalog import MODEL_NEEDS as MODELS, check_pairing
+        from pipeline.models.catalog import MODEL_NEEDS as MODELS
+        from pipeline.models.catalog import check_pairing
 
         if self.dataset not in DATASETS:
             raise ConfigError(f"dataset: unknown data set {self.dataset!r} (known: {', '.join(DATASETS)})")
@@ -105,7 +106,9 @@ class OfflineConfig:
     meta_lr: float = 1e-3
     meta_split: MetaSplit = "valid"
     meta_batch_size: int | None = None  # defaults to the pair's batch size
-    reset_interval: int = 0  # fresh theta every k meta steps; 0: never (one trajectory), 1: Algorithm 1 literally (docs/reproduction.md)
+    reset_interval: int = (
+        0  # fresh theta every k meta steps; 0: never (one trajectory), 1: Algorithm 1 literally (docs/reproduction.md)
+    )
 
     def __post_init__(self) -> None:
         _non_negative("steps", self.steps)
@@ -198,7 +201,9 @@ class RepresentationConfig:
     loss_init: Literal["torch", "kaiming_normal"] = "torch"
     loss_form: Literal["plain", "residual"] = "plain"
     lr_form: Literal["direct", "log"] = "direct"
-    rate_form: Literal["log", "direct"] = "log"  # Meta-SGD's per-parameter rates: log alpha (positive) or alpha (the paper's)
+    rate_form: Literal["log", "direct"] = (
+        "log"  # Meta-SGD's per-parameter rates: log alpha (positive) or alpha (the paper's)
+    )
     taylor_scale: Literal["match_handcrafted", "unit"] = "match_handcrafted"
     lstm_hidden: int = 20
     lstm_layers: int = 2
@@ -206,7 +211,9 @@ class RepresentationConfig:
     lstm_output_scale: float = 0.01
     lstm_head_init: Literal["zero", "torch"] = "zero"  # zero: l2l_lstm starts as "no step" (torch: random, drifts)
     meta_lstm_forget_bias: float = 12.0
-    curvature_rank: int | None = None  # Meta-Curvature: null = full factors (the paper's); r = I + U W^T / n on dense weights
+    curvature_rank: int | None = (
+        None  # Meta-Curvature: null = full factors (the paper's); r = I + U W^T / n on dense weights
+    )
 
     def __post_init__(self) -> None:
         if self.curvature_rank is not None and self.curvature_rank < 1:
@@ -258,8 +265,12 @@ class TuneConfig:
     sampler_seed: int = 0  # TPE's seed
     pruning: bool = True  # median pruning on the validation errors reported during training
     startup_trials: int = 3  # trials before pruning starts
-    storage: str | None = None  # null: a journal file under `dir`; or sqlite:///..., postgresql://user@host/db (no password)
-    storage_env: str | None = None  # or the name of an environment variable holding the whole URL (a password may be in it)
+    storage: str | None = (
+        None  # null: a journal file under `dir`; or sqlite:///..., postgresql://user@host/db (no password)
+    )
+    storage_env: str | None = (
+        None  # or the name of an environment variable holding the whole URL (a password may be in it)
+    )
     dir: str = "data/tuning"  # embedded journals (outside DVC outputs, so an interrupted study continues)
     space: SearchSpace = field(default_factory=SearchSpace)
 
@@ -270,8 +281,10 @@ class TuneConfig:
     def __post_init__(self) -> None:
         if bool(self.pairs) != bool(self.methods):
             empty, other = ("methods", "pairs") if self.pairs else ("pairs", "methods")
-            raise ConfigError(f"{empty}: empty while tune.{other} is not; tuning runs one study per pair x method, "
-                              f"so list both (or leave both empty to turn tuning off)")
+            raise ConfigError(
+                f"{empty}: empty while tune.{other} is not; tuning runs one study per pair x method, "
+                f"so list both (or leave both empty to turn tuning off)"
+            )
         for name in ("n_trials",):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: expected an integer >= 1, got {getattr(self, name)}")
@@ -283,9 +296,11 @@ class TuneConfig:
         if self.storage is not None and not self.storage.startswith(("sqlite:///", "postgresql", "mysql")):
             raise ConfigError(f"storage: expected null, sqlite:///PATH or postgresql://..., got {self.storage!r}")
         if self.storage is not None and urlsplit(self.storage).password is not None:
-            raise ConfigError("storage: the URL contains a password, which would be copied into dvc.lock and `dvc exp show`; "
-                              "remove it and give the password by PGPASSWORD or ~/.pgpass, or put the whole URL in an "
-                              "environment variable and name it in tune.storage_env")
+            raise ConfigError(
+                "storage: the URL contains a password, which would be copied into dvc.lock and `dvc exp show`; "
+                "remove it and give the password by PGPASSWORD or ~/.pgpass, or put the whole URL in an "
+                "environment variable and name it in tune.storage_env"
+            )
         if self.storage is not None and self.storage_env is not None:
             raise ConfigError("storage_env: set either tune.storage or tune.storage_env, not both")
 
@@ -315,7 +330,9 @@ class Params:
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)  # where seeds run (never changes a result)
     tune: TuneConfig = field(default_factory=TuneConfig)
     l2l: L2LConfig = field(default_factory=L2LConfig)  # the L2L benchmark (seed 002); no problems: no stage
-    fewshot: FewshotConfig = field(default_factory=FewshotConfig)  # few-shot meta-learning (seed 003); no families: no stage
+    fewshot: FewshotConfig = field(
+        default_factory=FewshotConfig
+    )  # few-shot meta-learning (seed 003); no families: no stage
     transfer: TransferConfig = field(default_factory=TransferConfig)  # ML3's meta-test; empty lists: no stage
 
     def __post_init__(self) -> None:
@@ -336,13 +353,17 @@ class Params:
         _check_tune(self)
         check_transfer(self)
         if any(problem != "quadratic" for problem in self.l2l.problems) and self.l2l.dataset not in self.datasets:
-            raise ConfigError(f"l2l.dataset: {self.l2l.dataset!r} is not in datasets ({', '.join(self.datasets)}); "
-                              f"the MLP problems train on its prepared images")
+            raise ConfigError(
+                f"l2l.dataset: {self.l2l.dataset!r} is not in datasets ({', '.join(self.datasets)}); "
+                f"the MLP problems train on its prepared images"
+            )
         for name in self.fewshot.families:
             dataset = self.fewshot.tasks[name].dataset
             if dataset not in (None, "omniglot") and dataset not in self.datasets:
-                raise ConfigError(f"fewshot.tasks.{name}.dataset: {dataset!r} is not in datasets ({', '.join(self.datasets)}); "
-                                  f"its tasks are drawn from the prepared images")
+                raise ConfigError(
+                    f"fewshot.tasks.{name}.dataset: {dataset!r} is not in datasets ({', '.join(self.datasets)}); "
+                    f"its tasks are drawn from the prepared images"
+                )
 
     def offline_for(self, pair: str, init: str) -> OfflineConfig | None:
         """``offline.<init>`` with the pair's overrides applied; None for the handcrafted loss (no offline phase)."""
@@ -351,12 +372,14 @@ class Params:
         return override.apply(base) if base is not None and override is not None else base
 
 
-def _check_pair_offline(params: "Params") -> None:
+def _check_pair_offline(params: Params) -> None:
     for pair_name, pair in params.pairs.items():
         for init, override in pair.offline.items():
             path = f"{key_path('pairs', pair_name)}.offline.{init}"
             if init not in params.offline:
-                raise ConfigError(f"{path}: no offline.{init} to override (defined: {', '.join(params.offline) or 'none'})")
+                raise ConfigError(
+                    f"{path}: no offline.{init} to override (defined: {', '.join(params.offline) or 'none'})"
+                )
             try:
                 override.apply(params.offline[init])
             except ConfigError as error:
@@ -384,41 +407,51 @@ def _check_method(name: str, method: MethodConfig) -> None:
         raise ConfigError(f"{key_path('methods', name)}.online: unknown key ({name} has no online phase)")
 
 
-def _check_tune(params: "Params") -> None:
+def _check_tune(params: Params) -> None:
     run, tune = params.run, params.tune
     for i, name in enumerate(tune.pairs):
         if name not in run.pairs:
             raise ConfigError(f"tune.pairs[{i}]: {name!r} is not in run.pairs (run: {', '.join(run.pairs) or 'none'})")
     for i, name in enumerate(tune.methods):
         if name not in all_methods(params):
-            raise ConfigError(f"tune.methods[{i}]: {name!r} is not in run.methods (run: {', '.join(run.methods) or 'none'})")
+            raise ConfigError(
+                f"tune.methods[{i}]: {name!r} is not in run.methods (run: {', '.join(run.methods) or 'none'})"
+            )
         missing = [pair for pair in tune.pairs if name not in methods_on(params, pair)]
         if missing:
-            raise ConfigError(f"tune.methods[{i}]: {name!r} does not train on {', '.join(missing)} (not in run.methods, "
-                              f"nor in run_extra.methods for that pair); every tune.pairs x tune.methods is tuned")
+            raise ConfigError(
+                f"tune.methods[{i}]: {name!r} does not train on {', '.join(missing)} (not in run.methods, "
+                f"nor in run_extra.methods for that pair); every tune.pairs x tune.methods is tuned"
+            )
 
 
-def _check_run(params: "Params") -> None:
+def _check_run(params: Params) -> None:
     run = params.run
     for key, names, defined in (("pairs", run.pairs, params.pairs), ("methods", run.methods, params.methods)):
         for i, name in enumerate(names):
             if key == "methods" and name not in METHODS:
                 raise ConfigError(f"run.methods[{i}]: unknown method {name!r} (known: {', '.join(METHODS)})")
             if name not in defined:
-                raise ConfigError(f"run.{key}[{i}]: {name!r} is not defined under {key}: (defined: {', '.join(defined) or 'none'})")
+                raise ConfigError(
+                    f"run.{key}[{i}]: {name!r} is not defined under {key}: (defined: {', '.join(defined) or 'none'})"
+                )
         if len(set(names)) != len(names):
             raise ConfigError(f"run.{key}: entries must be distinct, got {list(names)}")
     for i, name in enumerate(run.pairs):
         dataset = params.pairs[name].dataset
         if dataset not in params.datasets:
-            raise ConfigError(f"run.pairs[{i}]: pair {name!r} uses data set {dataset!r}, which is not in datasets: "
-                              f"add it there ({', '.join(params.datasets) or 'none'}) so that the prepare stage writes it")
+            raise ConfigError(
+                f"run.pairs[{i}]: pair {name!r} uses data set {dataset!r}, which is not in datasets: "
+                f"add it there ({', '.join(params.datasets) or 'none'}) so that the prepare stage writes it"
+            )
     if not run.methods:
         return
     needed = needed_inits(run.methods)
     if list(run.inits) != needed:
-        raise ConfigError(f"run.inits: the methods {list(run.methods)} need exactly {needed}, got {list(run.inits)}; "
-                          f"set run.inits: [{', '.join(needed)}]")
+        raise ConfigError(
+            f"run.inits: the methods {list(run.methods)} need exactly {needed}, got {list(run.inits)}; "
+            f"set run.inits: [{', '.join(needed)}]"
+        )
     for init in needed:
         if init != "handcrafted" and init not in params.offline:
             raise ConfigError(f"offline.{init}: missing required key (run.inits needs it)")

@@ -49,32 +49,45 @@ def run_summary(params: Params) -> str:
     run, extra = params.run, params.run_extra
     n_runs = (len(run.pairs) * len(run.methods) + len(extra.pairs) * len(extra.methods)) * len(params.seeds)
     tuned = len(params.tune.pairs) * len(params.tune.methods)
-    return (f"{len(run.pairs)} pairs ({', '.join(run.pairs) or 'none'}) x {len(run.methods)} methods "
-            f"({', '.join(run.methods) or 'none'})"
-            + (f" + {len(extra.pairs)} pairs ({', '.join(extra.pairs)}) x {len(extra.methods)} methods "
-               f"({', '.join(extra.methods)})" if extra.pairs else "")
-            + f" x {len(params.seeds)} seeds = {n_runs} training runs; "
-            f"offline phases: {', '.join((*run.inits, *extra.inits)) or 'none'}; data sets: {', '.join(params.datasets)}; "
-            f"tuning: {str(tuned) + ' studies' if tuned else 'off'}; "
-            f"transfer: {', '.join(f'{p} with {run_name(m, s)}' for p, m, s in transfer_runs(params.transfer)) or 'off'}; "
-            f"few-shot: {_fewshot_summary(params)}")
+    return (
+        f"{len(run.pairs)} pairs ({', '.join(run.pairs) or 'none'}) x {len(run.methods)} methods "
+        f"({', '.join(run.methods) or 'none'})"
+        + (
+            f" + {len(extra.pairs)} pairs ({', '.join(extra.pairs)}) x {len(extra.methods)} methods "
+            f"({', '.join(extra.methods)})"
+            if extra.pairs
+            else ""
+        )
+        + f" x {len(params.seeds)} seeds = {n_runs} training runs; "
+        f"offline phases: {', '.join((*run.inits, *extra.inits)) or 'none'}; data sets: {', '.join(params.datasets)}; "
+        f"tuning: {str(tuned) + ' studies' if tuned else 'off'}; "
+        f"transfer: {', '.join(f'{p} with {run_name(m, s)}' for p, m, s in transfer_runs(params.transfer)) or 'off'}; "
+        f"few-shot: {_fewshot_summary(params)}"
+    )
 
 
 def _fewshot_summary(params: Params) -> str:
     fewshot = params.fewshot
     if not fewshot.families:
         return "off"
-    return f"{len(fewshot.families)} families ({', '.join(fewshot.families)}) x {len(fewshot.methods)} methods ({', '.join(fewshot.methods)})"
+    return (
+        f"{len(fewshot.families)} families ({', '.join(fewshot.families)}) x "
+        f"{len(fewshot.methods)} methods ({', '.join(fewshot.methods)})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.config", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.config", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="validate a params file and print what it resolves to")
     check.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
-    check.add_argument("--dvc-yaml", default="dvc.yaml",
-                       help="the pipeline whose templated keys must be written (default: dvc.yaml; skipped if absent)")
+    check.add_argument(
+        "--dvc-yaml",
+        default="dvc.yaml",
+        help="the pipeline whose templated keys must be written (default: dvc.yaml; skipped if absent)",
+    )
     check.add_argument("--quiet", action="store_true", help="print only the summary line, not the resolved config")
     args = parser.parse_args(argv)
     try:

@@ -31,9 +31,7 @@ def parse_dataclass(cls: type[T], data: Any, path: str = "") -> T:
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(str(k) for k in data if k not in fields)
     if unknown:
-        raise ConfigError(
-            f"{key_path(path, unknown[0])}: unknown key (expected one of: {', '.join(fields)})"
-        )
+        raise ConfigError(f"{key_path(path, unknown[0])}: unknown key (expected one of: {', '.join(fields)})")
     values: dict[str, Any] = {}
     for name, field in fields.items():
         field_path = _join(path, name)

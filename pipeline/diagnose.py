@@ -17,8 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import yaml
@@ -97,14 +98,35 @@ def check_methods(methods: list[str], init: str) -> None:
             raise SystemExit(f"--methods: {method} starts from the {needs} offline phase, not --init {init}")
 
 
-def diagnose_seed(params: Params, data: LoadedData, pair_name: str, seed: int, methods: list[str],
-                  on_progress: Callable[[dict[str, Any]], None] | None = None, init: str = "smooth_nn") -> dict[str, Any]:
+def diagnose_seed(
+    params: Params,
+    data: LoadedData,
+    pair_name: str,
+    seed: int,
+    methods: list[str],
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+    init: str = "smooth_nn",
+) -> dict[str, Any]:
     pair, device = params.pairs[pair_name], resolve_device(params.device)
     started = time.monotonic()
-    rule, history = offline_phase(data, pair, init, params.offline_for(pair_name, init), seed, device, progress=False, representation=params.representation)
+    rule, history = offline_phase(
+        data,
+        pair,
+        init,
+        params.offline_for(pair_name, init),
+        seed,
+        device,
+        progress=False,
+        representation=params.representation,
+    )
     y_mid = float(data.splits["train"].y.float().mean()) if data.task == "regression" else 0.0
-    row: dict[str, Any] = {"seed": seed, "init": init, "offline_meta_loss": [history[0], history[-1]] if history else None,
-                           "offline_s": time.monotonic() - started, "learning_rate": rule.current_lr()}
+    row: dict[str, Any] = {
+        "seed": seed,
+        "init": init,
+        "offline_meta_loss": [history[0], history[-1]] if history else None,
+        "offline_s": time.monotonic() - started,
+        "learning_rate": rule.current_lr(),
+    }
     if isinstance(rule.loss, OutputwiseLoss):
         row["slopes"] = loss_slopes(rule.loss, data.task, y_mid)
         if data.task == "classification":
@@ -120,9 +142,18 @@ def diagnose_seed(params: Params, data: LoadedData, pair_name: str, seed: int, m
         result = train(data, pair, params.methods[method], method_rule, seed, device, progress=False)
         row.setdefault("final_learning_rate", {})[method] = method_rule.current_lr()
         model = initial_model(data, pair, seed, device)  # the architecture to evaluate the trained weights in
-        error = split_error(model, result.state.params, result.state.buffers, test.x, test.y, data.task) if result.status == "finished" else None
-        row[method] = {"status": result.status, "diverged_at": result.diverged_at, "test_error": error, "wall_s": result.wall_time_s,
-                       "valid_curve": [(r["step"], r["valid_error"]) for r in result.history]}
+        error = (
+            split_error(model, result.state.params, result.state.buffers, test.x, test.y, data.task)
+            if result.status == "finished"
+            else None
+        )
+        row[method] = {
+            "status": result.status,
+            "diverged_at": result.diverged_at,
+            "test_error": error,
+            "wall_s": result.wall_time_s,
+            "valid_curve": [(r["step"], r["valid_error"]) for r in result.history],
+        }
         if on_progress:
             on_progress(row)
     return row
@@ -133,9 +164,15 @@ def main() -> None:
     parser.add_argument("--params", default="params.yaml")
     parser.add_argument("--pair", required=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--methods", nargs="+", default=["baseline", "ml3", "adalfl"],
-                        help="methods trained after the offline phase (they must use --init's output, or none)")
-    parser.add_argument("--init", default="smooth_nn", help="the offline phase to run (smooth_nn, relu_nn, taylor_*, learning_rate)")
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=["baseline", "ml3", "adalfl"],
+        help="methods trained after the offline phase (they must use --init's output, or none)",
+    )
+    parser.add_argument(
+        "--init", default="smooth_nn", help="the offline phase to run (smooth_nn, relu_nn, taylor_*, learning_rate)"
+    )
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--out", type=Path, help="write the rows as JSON here")
     args = parser.parse_args()
@@ -151,7 +188,12 @@ def main() -> None:
         print(json.dumps(row), flush=True)
         if args.out:
             args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(json.dumps({"params": args.params, "set": args.overrides, "pair": args.pair, "rows": rows + [row]}, indent=1) + "\n")
+            args.out.write_text(
+                json.dumps(
+                    {"params": args.params, "set": args.overrides, "pair": args.pair, "rows": rows + [row]}, indent=1
+                )
+                + "\n"
+            )
 
     for seed in args.seeds:
         rows.append(diagnose_seed(params, data, args.pair, seed, args.methods, save, args.init))

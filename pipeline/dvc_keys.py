@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -48,8 +49,9 @@ def _templates(value: Any) -> Iterator[str]:
 def _require(raw: Any, dotted: str, where: str, hint: str = "") -> Any:
     found, value = lookup(raw, dotted)
     if not found:
-        raise ConfigError(f"{dotted}: missing required key ({where} reads it, and DVC fills no defaults: "
-                          f"write it in the file{hint})")
+        raise ConfigError(
+            f"{dotted}: missing required key ({where} reads it, and DVC fills no defaults: write it in the file{hint})"
+        )
     return value
 
 
@@ -59,8 +61,9 @@ def _matrix_items(raw: Any, name: str, matrix: dict[str, Any]) -> list[dict[str,
     for axis, spec in matrix.items():
         templates = list(_templates(spec))
         if isinstance(spec, str) and templates:
-            values = _require(raw, templates[0], f"dvc.yaml's stage {name} (matrix.{axis})",
-                              "; an empty list runs no such stage")
+            values = _require(
+                raw, templates[0], f"dvc.yaml's stage {name} (matrix.{axis})", "; an empty list runs no such stage"
+            )
         else:
             values = spec
         axes[axis] = list(values) if isinstance(values, (list, tuple)) else []

@@ -11,7 +11,15 @@ from pipeline.optim import Params
 
 
 @torch.no_grad()
-def split_error(model: nn.Module, params: Params, buffers: Params, x: torch.Tensor, y: torch.Tensor, task: str, batch_size: int = 1000) -> float:
+def split_error(
+    model: nn.Module,
+    params: Params,
+    buffers: Params,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    task: str,
+    batch_size: int = 1000,
+) -> float:
     """Inference-mode error (BatchNorm uses its running statistics, dropout is off)."""
     was_training = model.training
     model.eval()

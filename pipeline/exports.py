@@ -18,4 +18,6 @@ def exports_a_loss(method: str) -> bool:
 
 
 def export_command(pair: str, method: str, seed: int) -> str:
-    return f"python -m tools.lfl export --pair {pair} --method {method} --seed {seed} --out {pair}-{method}-seed{seed}.pt"
+    return (
+        f"python -m tools.lfl export --pair {pair} --method {method} --seed {seed} --out {pair}-{method}-seed{seed}.pt"
+    )

@@ -46,23 +46,29 @@ def check_run_extra(params: Params) -> None:
         raise ConfigError("run_extra.pairs, run_extra.methods: list both or neither (every pair x method listed runs)")
     for i, pair in enumerate(extra.pairs):
         if pair not in run.pairs:
-            raise ConfigError(f"run_extra.pairs[{i}]: {pair!r} is not in run.pairs ({', '.join(run.pairs) or 'none'}); "
-                              f"an extra run is compared with the pair's baseline and evaluated with it")
+            raise ConfigError(
+                f"run_extra.pairs[{i}]: {pair!r} is not in run.pairs ({', '.join(run.pairs) or 'none'}); "
+                f"an extra run is compared with the pair's baseline and evaluated with it"
+            )
     for i, method in enumerate(extra.methods):
         if method not in METHODS:
             raise ConfigError(f"run_extra.methods[{i}]: unknown method {method!r} (known: {', '.join(METHODS)})")
         if method not in params.methods:
             raise ConfigError(f"run_extra.methods[{i}]: {method!r} is not defined under methods:")
         if method in run.methods:
-            raise ConfigError(f"run_extra.methods[{i}]: {method!r} is also in run.methods, which already runs it on "
-                              f"every pair of run.pairs")
+            raise ConfigError(
+                f"run_extra.methods[{i}]: {method!r} is also in run.methods, which already runs it on "
+                f"every pair of run.pairs"
+            )
     for key, names in (("pairs", extra.pairs), ("methods", extra.methods)):
         if len(set(names)) != len(names):
             raise ConfigError(f"run_extra.{key}: entries must be distinct, got {list(names)}")
     needed = extra_inits(run, extra.methods)
     if list(extra.inits) != needed:
-        raise ConfigError(f"run_extra.inits: the methods {list(extra.methods)} need exactly {needed} beyond run.inits, "
-                          f"got {list(extra.inits)}; set run_extra.inits: [{', '.join(needed)}]")
+        raise ConfigError(
+            f"run_extra.inits: the methods {list(extra.methods)} need exactly {needed} beyond run.inits, "
+            f"got {list(extra.inits)}; set run_extra.inits: [{', '.join(needed)}]"
+        )
     for init in needed:
         if init not in params.offline:
             raise ConfigError(f"offline.{init}: missing required key (run_extra.inits needs it)")

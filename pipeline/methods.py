@@ -12,8 +12,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 LossKind = Literal["handcrafted", "smooth_nn", "relu_nn", "taylor_quadratic", "taylor_cubic"]
-InitKind = Literal["handcrafted", "smooth_nn", "relu_nn", "taylor_quadratic", "taylor_cubic", "learning_rate", "meta_sgd", "meta_curvature",
-                   "l2l_lstm", "meta_lstm"]
+InitKind = Literal[
+    "handcrafted",
+    "smooth_nn",
+    "relu_nn",
+    "taylor_quadratic",
+    "taylor_cubic",
+    "learning_rate",
+    "meta_sgd",
+    "meta_curvature",
+    "l2l_lstm",
+    "meta_lstm",
+]
 # How the gradient becomes a step: the pair's SGD, a learned map of SGD's direction (pipeline.learned.update),
 # a recurrent learned rule with a per-coordinate state (pipeline.learned.recurrent),
 # or a hand-designed optimiser (torch.optim's Adam / RMSprop, SGD with Nesterov momentum; pipeline.optim).
@@ -37,25 +47,66 @@ METHODS: dict[str, MethodSpec] = {
     "ml3": MethodSpec("smooth_nn", False, "smooth_nn", False, "learned NN loss, fixed after Algorithm 1"),
     "adalfl": MethodSpec("smooth_nn", False, "smooth_nn", True, "learned NN loss, Algorithm 1 then 2"),
     "meta_lr": MethodSpec("handcrafted", True, "learning_rate", True, "learned base learning rate, Algorithms 3-4"),
-    "taylor_quadratic": MethodSpec("taylor_quadratic", False, "taylor_quadratic", True, "degree-2 Taylor loss, Algorithms 1-2"),
+    "taylor_quadratic": MethodSpec(
+        "taylor_quadratic", False, "taylor_quadratic", True, "degree-2 Taylor loss, Algorithms 1-2"
+    ),
     "taylor_cubic": MethodSpec("taylor_cubic", False, "taylor_cubic", True, "degree-3 Taylor loss, Algorithms 1-2"),
     "ml3_relu": MethodSpec("relu_nn", False, "relu_nn", False, "ML3's ReLU/Softplus network (Table 5 ablation)"),
-    "meta_sgd": MethodSpec("handcrafted", False, "meta_sgd", True, "learned per-parameter learning rates (Meta-SGD)", "meta_sgd"),
-    "meta_curvature": MethodSpec("handcrafted", False, "meta_curvature", True, "learned gradient preconditioner (Meta-Curvature)",
-                                 "meta_curvature"),
-    "l2l_lstm": MethodSpec("handcrafted", False, "l2l_lstm", True, "learned coordinatewise LSTM optimiser (L2L), truncated BPTT",
-                           "l2l_lstm"),
-    "meta_lstm": MethodSpec("handcrafted", False, "meta_lstm", True, "learned gated update theta' = f theta - i d (Meta-LSTM)",
-                            "meta_lstm"),
-    "adam": MethodSpec("handcrafted", False, "handcrafted", False, "hand-designed Adam (torch defaults; lr: methods.adam.lr)", "adam"),
-    "rmsprop": MethodSpec("handcrafted", False, "handcrafted", False, "hand-designed RMSprop (torch defaults; lr: methods.rmsprop.lr)",
-                          "rmsprop"),
-    "nesterov": MethodSpec("handcrafted", False, "handcrafted", False, "SGD with Nesterov momentum 0.9 (lr: methods.nesterov.lr)",
-                           "nesterov"),
+    "meta_sgd": MethodSpec(
+        "handcrafted", False, "meta_sgd", True, "learned per-parameter learning rates (Meta-SGD)", "meta_sgd"
+    ),
+    "meta_curvature": MethodSpec(
+        "handcrafted",
+        False,
+        "meta_curvature",
+        True,
+        "learned gradient preconditioner (Meta-Curvature)",
+        "meta_curvature",
+    ),
+    "l2l_lstm": MethodSpec(
+        "handcrafted",
+        False,
+        "l2l_lstm",
+        True,
+        "learned coordinatewise LSTM optimiser (L2L), truncated BPTT",
+        "l2l_lstm",
+    ),
+    "meta_lstm": MethodSpec(
+        "handcrafted", False, "meta_lstm", True, "learned gated update theta' = f theta - i d (Meta-LSTM)", "meta_lstm"
+    ),
+    "adam": MethodSpec(
+        "handcrafted", False, "handcrafted", False, "hand-designed Adam (torch defaults; lr: methods.adam.lr)", "adam"
+    ),
+    "rmsprop": MethodSpec(
+        "handcrafted",
+        False,
+        "handcrafted",
+        False,
+        "hand-designed RMSprop (torch defaults; lr: methods.rmsprop.lr)",
+        "rmsprop",
+    ),
+    "nesterov": MethodSpec(
+        "handcrafted",
+        False,
+        "handcrafted",
+        False,
+        "SGD with Nesterov momentum 0.9 (lr: methods.nesterov.lr)",
+        "nesterov",
+    ),
 }
 
-INITS: tuple[str, ...] = ("handcrafted", "smooth_nn", "relu_nn", "taylor_quadratic", "taylor_cubic", "learning_rate",
-                          "meta_sgd", "meta_curvature", "l2l_lstm", "meta_lstm")
+INITS: tuple[str, ...] = (
+    "handcrafted",
+    "smooth_nn",
+    "relu_nn",
+    "taylor_quadratic",
+    "taylor_cubic",
+    "learning_rate",
+    "meta_sgd",
+    "meta_curvature",
+    "l2l_lstm",
+    "meta_lstm",
+)
 
 
 def init_representation(init: str) -> tuple[LossKind, bool, UpdateKind]:
@@ -84,6 +135,8 @@ def describe() -> str:
 if __name__ == "__main__":  # python -m pipeline.methods [--help]: list the methods params.yaml can name
     import argparse
 
-    argparse.ArgumentParser(prog="python -m pipeline.methods", description="List the methods that run.methods can name, "
-                            "with the offline phase (run.inits) each needs.").parse_args()
+    argparse.ArgumentParser(
+        prog="python -m pipeline.methods",
+        description="List the methods that run.methods can name, with the offline phase (run.inits) each needs.",
+    ).parse_args()
     print(describe())

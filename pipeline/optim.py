@@ -24,7 +24,9 @@ class SGDConfig:
     weight_decay: float = 0.0
 
 
-def sgd_step(params: Params, grads: Params, buffers: Params, lr: float | torch.Tensor, cfg: SGDConfig) -> tuple[Params, Params]:
+def sgd_step(
+    params: Params, grads: Params, buffers: Params, lr: float | torch.Tensor, cfg: SGDConfig
+) -> tuple[Params, Params]:
     """One SGD step; ``buffers`` maps names to momentum buffers (empty before the first step).
 
     Same arithmetic as ``torch.optim.SGD`` (see its docs): d = g + wd * p; with momentum,
@@ -72,8 +74,12 @@ class AdaptiveConfig:
     weight_decay: float = 0.0
 
 
-def adam_step(params: Params, grads: Params, state: Params, lr: float, cfg: AdaptiveConfig = AdaptiveConfig()) -> tuple[Params, Params]:
-    """One ``torch.optim.Adam`` step (no amsgrad), functional: ``state`` holds exp_avg/<name>, exp_avg_sq/<name>, step."""
+def adam_step(
+    params: Params, grads: Params, state: Params, lr: float, cfg: AdaptiveConfig = AdaptiveConfig()
+) -> tuple[Params, Params]:
+    """One ``torch.optim.Adam`` step (no amsgrad), functional.
+
+    ``state`` holds exp_avg/<name>, exp_avg_sq/<name> and step."""
     beta1, beta2 = cfg.betas
     step = float(state["step"]) + 1 if "step" in state else 1.0
     new_state: Params = {"step": torch.tensor(step)}
@@ -88,19 +94,25 @@ def adam_step(params: Params, grads: Params, state: Params, lr: float, cfg: Adap
     return new_params, new_state
 
 
-def rmsprop_step(params: Params, grads: Params, state: Params, lr: float, cfg: AdaptiveConfig = AdaptiveConfig()) -> tuple[Params, Params]:
+def rmsprop_step(
+    params: Params, grads: Params, state: Params, lr: float, cfg: AdaptiveConfig = AdaptiveConfig()
+) -> tuple[Params, Params]:
     """One ``torch.optim.RMSprop`` step (not centred, no momentum), functional: ``state`` holds square_avg/<name>."""
     new_state: Params = {}
     new_params: Params = {}
     for name, param in params.items():
         grad = grads[name] + cfg.weight_decay * param if cfg.weight_decay else grads[name]
-        square_avg = state.get(f"square_avg/{name}", torch.zeros_like(param)) * cfg.alpha + (1 - cfg.alpha) * grad * grad
+        square_avg = (
+            state.get(f"square_avg/{name}", torch.zeros_like(param)) * cfg.alpha + (1 - cfg.alpha) * grad * grad
+        )
         new_params[name] = param - lr * grad / (square_avg.sqrt() + cfg.eps)
         new_state[f"square_avg/{name}"] = square_avg
     return new_params, new_state
 
 
-def hand_designed_step(kind: str, params: Params, grads: Params, state: Params, lr: float, cfg: SGDConfig = SGDConfig()) -> tuple[Params, Params]:
+def hand_designed_step(
+    kind: str, params: Params, grads: Params, state: Params, lr: float, cfg: SGDConfig = SGDConfig()
+) -> tuple[Params, Params]:
     """One step of a hand-designed optimiser: ``sgd`` (as ``cfg`` says), ``nesterov`` (momentum 0.9 where ``cfg`` has
     none), ``adam`` or ``rmsprop`` (torch's defaults); every one keeps ``cfg``'s weight decay."""
     if kind == "sgd":

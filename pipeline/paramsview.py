@@ -16,8 +16,9 @@ from __future__ import annotations
 import dataclasses
 import re
 import types
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -45,8 +46,10 @@ class _Access:
         return any(entry.startswith(path + ".") for entry in self.declared)
 
     def denied(self, path: str) -> ConfigError:
-        return ConfigError(f"{path}: stage {self.stage} reads it, but dvc.yaml does not list it under the stage's "
-                           f"params:, so DVC would not re-run the stage when it changes; add `- {path}` there")
+        return ConfigError(
+            f"{path}: stage {self.stage} reads it, but dvc.yaml does not list it under the stage's "
+            f"params:, so DVC would not re-run the stage when it changes; add `- {path}` there"
+        )
 
 
 def _wrap(value: Any, path: str, access: _Access) -> Any:
@@ -127,8 +130,9 @@ def declared_params(dvc_yaml: Path, stage: str, args: dict[str, Any]) -> tuple[s
         entries.append(_ITEM.sub(lambda m: item.get(m.group(1), m.group(0)), entry))
     # the lists the matrix fans out over say which stages exist, not what one computes: a stage may check
     # that it is listed (DVC would not run it otherwise) without re-running whenever another entry is added
-    entries += [m.group(1) for spec_value in (spec.get("matrix") or {}).values()
-                for m in _TEMPLATE.finditer(str(spec_value))]
+    entries += [
+        m.group(1) for spec_value in (spec.get("matrix") or {}).values() for m in _TEMPLATE.finditer(str(spec_value))
+    ]
     return name, tuple(entries)
 
 

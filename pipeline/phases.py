@@ -7,23 +7,31 @@ from pathlib import Path
 import torch
 
 from pipeline.artifacts import load_init
-from pipeline.config import RepresentationConfig, OfflineConfig, PairConfig
+from pipeline.config import OfflineConfig, PairConfig, RepresentationConfig
 from pipeline.data.loading import LoadedData
 from pipeline.derive import derive_seed
 from pipeline.learned.rules import UpdateRule, build_init_rule, build_rule
 from pipeline.meta.offline import learn_offline
+from pipeline.meta.step import BaseState
 from pipeline.meta.truncated import learn_offline_recurrent
 from pipeline.methods import METHODS
-from pipeline.meta.step import BaseState
 from pipeline.models.registry import build_model
 from pipeline.progress import Progress
 from pipeline.train import initial_model, make_stream, sgd_config
 
 
-def fresh_rule(data: LoadedData, pair: PairConfig, method: str, seed: int, device: torch.device,
-               representation: RepresentationConfig = RepresentationConfig()) -> UpdateRule:
+def fresh_rule(
+    data: LoadedData,
+    pair: PairConfig,
+    method: str,
+    seed: int,
+    device: torch.device,
+    representation: RepresentationConfig = RepresentationConfig(),
+) -> UpdateRule:
     """The method's representation at its seeded initial value, on ``device``."""
-    rule = build_rule(method, data.task, pair.optim.lr, seed, representation, int(data.meta["n_outputs"]), param_shapes(data, pair))
+    rule = build_rule(
+        method, data.task, pair.optim.lr, seed, representation, int(data.meta["n_outputs"]), param_shapes(data, pair)
+    )
     return _to(rule, device)
 
 
@@ -39,33 +47,70 @@ def _to(rule: UpdateRule, device: torch.device) -> UpdateRule:
     return rule
 
 
-def offline_phase(data: LoadedData, pair: PairConfig, init: str, offline: OfflineConfig | None, seed: int, device: torch.device,
-                  label: str = "init_loss", progress: bool = True, representation: RepresentationConfig = RepresentationConfig()) -> tuple[UpdateRule, list[float]]:
+def offline_phase(
+    data: LoadedData,
+    pair: PairConfig,
+    init: str,
+    offline: OfflineConfig | None,
+    seed: int,
+    device: torch.device,
+    label: str = "init_loss",
+    progress: bool = True,
+    representation: RepresentationConfig = RepresentationConfig(),
+) -> tuple[UpdateRule, list[float]]:
     """Algorithm 1 (or 3) for the ``init`` representation from its seeded value; no-op without a config."""
-    rule = _to(build_init_rule(init, data.task, pair.optim.lr, seed, representation, int(data.meta["n_outputs"]),
-                               param_shapes(data, pair)), device)
+    rule = _to(
+        build_init_rule(
+            init, data.task, pair.optim.lr, seed, representation, int(data.meta["n_outputs"]), param_shapes(data, pair)
+        ),
+        device,
+    )
     if offline is None:
         return rule, []
     model = initial_model(data, pair, seed, device)
     shape, n_out = tuple(data.meta["input_shape"]), int(data.meta["n_outputs"])
 
     def fresh_state(i: int) -> BaseState:  # a new base initialisation at every meta step
-        return BaseState.from_module(build_model(pair.model, shape, n_out, derive_seed(seed, "offline-init", i)).to(device))
+        return BaseState.from_module(
+            build_model(pair.model, shape, n_out, derive_seed(seed, "offline-init", i)).to(device)
+        )
 
     train_stream = make_stream(data, "train", pair.batch_size, seed, "offline-train-order", pair, device)
-    meta_stream = make_stream(data, offline.meta_split, offline.meta_batch_size or pair.batch_size, seed, "offline-meta-order", pair, device)
+    meta_stream = make_stream(
+        data, offline.meta_split, offline.meta_batch_size or pair.batch_size, seed, "offline-meta-order", pair, device
+    )
     bar = Progress(label, offline.steps, enabled=progress)
     if rule.recurrent is not None:  # truncations of inner_steps steps, truncated BPTT
-        history = learn_offline_recurrent(model, fresh_state, rule.recurrent, rule.loss, train_stream, meta_stream, offline,
-                                          sgd_config(pair), data.task, bar)
+        history = learn_offline_recurrent(
+            model,
+            fresh_state,
+            rule.recurrent,
+            rule.loss,
+            train_stream,
+            meta_stream,
+            offline,
+            sgd_config(pair),
+            data.task,
+            bar,
+        )
     else:
-        history = learn_offline(model, fresh_state, rule, train_stream, meta_stream, offline, sgd_config(pair), data.task, bar)
+        history = learn_offline(
+            model, fresh_state, rule, train_stream, meta_stream, offline, sgd_config(pair), data.task, bar
+        )
     return rule, history
 
 
-def starting_rule(data: LoadedData, pair: PairConfig, method: str, seed: int, device: torch.device,
-                  init_folder: Path | None, offline: OfflineConfig | None = None, progress: bool = True,
-                  representation: RepresentationConfig = RepresentationConfig()) -> UpdateRule:
+def starting_rule(
+    data: LoadedData,
+    pair: PairConfig,
+    method: str,
+    seed: int,
+    device: torch.device,
+    init_folder: Path | None,
+    offline: OfflineConfig | None = None,
+    progress: bool = True,
+    representation: RepresentationConfig = RepresentationConfig(),
+) -> UpdateRule:
     """The rule a training run starts from.
 
     Normally the init_loss stage's output in ``init_folder`` (None for the handcrafted
@@ -77,7 +122,9 @@ def starting_rule(data: LoadedData, pair: PairConfig, method: str, seed: int, de
     if init == "handcrafted":
         return fresh_rule(data, pair, method, seed, device)
     if offline is not None:
-        return offline_phase(data, pair, init, offline, seed, device, f"offline {method} seed {seed}", progress, representation)[0]
+        return offline_phase(
+            data, pair, init, offline, seed, device, f"offline {method} seed {seed}", progress, representation
+        )[0]
     rule = fresh_rule(data, pair, method, seed, device, representation)
     if init_folder is None:
         raise ValueError(f"{method} needs the output of its offline phase ({init})")

@@ -16,12 +16,16 @@ class Progress:
         self.start = self.last = time.monotonic()
         self.last_step: int | None = None
 
-    def update(self, step: int, **values: float) -> None:
+    def update(self, step: int, **values: float | None) -> None:
         now = time.monotonic()
         if not self.enabled or (now - self.last < self.every_s and step != self.total):
             return
-        shown = " ".join(f"{k} {v:.4g}" for k, v in values.items())
-        print(f"[{self.label}] {step}/{self.total} {shown} ({now - self.start:.0f}s{self._eta(step, now)})", file=sys.stderr, flush=True)
+        shown = " ".join(f"{k} {v:.4g}" for k, v in values.items() if v is not None)
+        print(
+            f"[{self.label}] {step}/{self.total} {shown} ({now - self.start:.0f}s{self._eta(step, now)})",
+            file=sys.stderr,
+            flush=True,
+        )
         self.last, self.last_step = now, step
 
     def _eta(self, step: int, now: float) -> str:

@@ -16,8 +16,16 @@ from torch.nn import functional as F
 class BatchStream:
     """Endless epochs of shuffled mini-batches (the last partial batch of an epoch is dropped)."""
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator,
-                 augment: bool = False, flip: bool = False, device: torch.device | None = None) -> None:
+    def __init__(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        batch_size: int,
+        generator: torch.Generator,
+        augment: bool = False,
+        flip: bool = False,
+        device: torch.device | None = None,
+    ) -> None:
         self.x, self.y = x, y
         self.batch_size = min(batch_size, len(x))
         self.generator = generator

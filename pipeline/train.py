@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
 from pipeline.checkpoint import fingerprint, load_checkpoint, save_checkpoint, tensors_digest
 from pipeline.config import MethodConfig, OnlineConfig, PairConfig
-from pipeline.data.registry import DATASETS
 from pipeline.data.loading import LoadedData
+from pipeline.data.registry import DATASETS
 from pipeline.derive import derive_seed, generator
 from pipeline.evaluation import split_error
-from pipeline.learned.rules import UpdateRule
 from pipeline.interrupt import Interrupted, stop_on_signals
+from pipeline.learned.rules import UpdateRule
 from pipeline.learned.snapshot import loss_snapshot
 from pipeline.meta.forward import forward_meta_step
 from pipeline.meta.online import online_step, plain_step
@@ -54,7 +55,9 @@ def sgd_config(pair: PairConfig) -> SGDConfig:
     return SGDConfig(momentum=pair.optim.momentum, nesterov=pair.optim.nesterov, weight_decay=pair.optim.weight_decay)
 
 
-def make_stream(data: LoadedData, split: str, batch_size: int, seed: int, tag: str, pair: PairConfig, device: torch.device) -> BatchStream:
+def make_stream(
+    data: LoadedData, split: str, batch_size: int, seed: int, tag: str, pair: PairConfig, device: torch.device
+) -> BatchStream:
     """A seeded stream; augmentation applies to training batches only."""
     part = data.splits[split]
     augment = pair.augment and split == "train"
@@ -106,17 +109,35 @@ class Checkpointing:
     fingerprint: str
 
 
-def run_fingerprint(data: LoadedData, pair: PairConfig, method: MethodConfig, rule: UpdateRule, seed: int, device: torch.device) -> str:
+def run_fingerprint(
+    data: LoadedData, pair: PairConfig, method: MethodConfig, rule: UpdateRule, seed: int, device: torch.device
+) -> str:
     """Everything that decides a run's numbers; a checkpoint of another run is never resumed."""
-    return fingerprint({"pair": asdict(pair), "method": asdict(method), "seed": seed, "device": str(device),
-                        "initial_rule": tensors_digest(rule.meta_module().state_dict()), "torch": torch.__version__,
-                        "data": data.meta})
+    return fingerprint(
+        {
+            "pair": asdict(pair),
+            "method": asdict(method),
+            "seed": seed,
+            "device": str(device),
+            "initial_rule": tensors_digest(rule.meta_module().state_dict()),
+            "torch": torch.__version__,
+            "data": data.meta,
+        }
+    )
 
 
 class TrainingRun:
     """One seed's training: the loop state, one step at a time, and its checkpoint form."""
 
-    def __init__(self, data: LoadedData, pair: PairConfig, method: MethodConfig, rule: UpdateRule, seed: int, device: torch.device) -> None:
+    def __init__(
+        self,
+        data: LoadedData,
+        pair: PairConfig,
+        method: MethodConfig,
+        rule: UpdateRule,
+        seed: int,
+        device: torch.device,
+    ) -> None:
         self.pair, self.rule, self.task, self.online = pair, rule, data.task, method.online
         self.model = initial_model(data, pair, seed, device)
         self.state = BaseState.from_module(self.model)
@@ -125,16 +146,27 @@ class TrainingRun:
         self.meta_stream: BatchStream | None = None
         self.meta_optimizer: torch.optim.Optimizer | None = None
         if self.online is not None:
-            self.meta_stream = make_stream(data, self.online.meta_split, self.online.meta_batch_size or pair.batch_size, seed, "online-meta-order", pair, device)
+            self.meta_stream = make_stream(
+                data,
+                self.online.meta_split,
+                self.online.meta_batch_size or pair.batch_size,
+                seed,
+                "online-meta-order",
+                pair,
+                device,
+            )
             self.meta_optimizer = meta_optimizer(rule, self.online)
         self.truncated: TruncatedTrainer | None = None
         if rule.recurrent is not None:  # a stateful rule; its meta step ends every truncation of meta_interval steps
             unroll = self.online.meta_interval if self.online is not None else 1
-            self.truncated = TruncatedTrainer(self.model, rule.recurrent, rule.loss, self.sgd, self.task, unroll, self.meta_optimizer)
+            self.truncated = TruncatedTrainer(
+                self.model, rule.recurrent, rule.loss, self.sgd, self.task, unroll, self.meta_optimizer
+            )
             self.truncated.start(self.state)
         self.recorder = Recorder(self.model, data, rule)
         self.recorder.record(0, self.state)
-        self.step, self.elapsed_s, self.status, self.diverged_at = 0, 0.0, "running", None
+        self.step, self.elapsed_s, self.status = 0, 0.0, "running"
+        self.diverged_at: int | None = None
 
     def advance(self) -> dict[str, float | None] | None:
         """One base step (plus a meta step when due); the evaluation row where one is due."""
@@ -142,12 +174,21 @@ class TrainingRun:
         batch = self.stream()
         online = self.online
         if self.truncated is not None:
-            self.state, base_loss, meta_loss = self.truncated.advance(self.state, batch, self.meta_stream() if self.meta_stream else None)
+            self.state, base_loss, meta_loss = self.truncated.advance(
+                self.state, batch, self.meta_stream() if self.meta_stream else None
+            )
             if meta_loss is not None:
                 self.recorder.meta_losses.append(meta_loss)
-        elif online is not None and self.meta_stream is not None and self.meta_optimizer is not None and self.step % online.meta_interval == 0:
+        elif (
+            online is not None
+            and self.meta_stream is not None
+            and self.meta_optimizer is not None
+            and self.step % online.meta_interval == 0
+        ):
             meta_step = forward_meta_step if online.meta_grad == "forward" else online_step
-            self.state, base_loss, meta_loss = meta_step(self.model, self.state, self.rule, self.meta_optimizer, batch, self.meta_stream(), self.sgd, self.task)
+            self.state, base_loss, meta_loss = meta_step(
+                self.model, self.state, self.rule, self.meta_optimizer, batch, self.meta_stream(), self.sgd, self.task
+            )
             self.recorder.meta_losses.append(meta_loss)
         else:
             self.state, base_loss = plain_step(self.model, self.state, self.rule, batch, self.sgd)
@@ -162,20 +203,34 @@ class TrainingRun:
     def state_dict(self) -> dict[str, Any]:
         recorder = self.recorder
         return {
-            "step": self.step, "elapsed_s": self.elapsed_s, "status": self.status, "diverged_at": self.diverged_at,
-            "params": self.state.params, "buffers": self.state.buffers, "momentum": self.state.momentum,
+            "step": self.step,
+            "elapsed_s": self.elapsed_s,
+            "status": self.status,
+            "diverged_at": self.diverged_at,
+            "params": self.state.params,
+            "buffers": self.state.buffers,
+            "momentum": self.state.momentum,
             "rule": self.rule.meta_module().state_dict(),
             "meta_optimizer": self.meta_optimizer.state_dict() if self.meta_optimizer is not None else None,
             "stream": self.stream.state_dict(),
             "meta_stream": self.meta_stream.state_dict() if self.meta_stream is not None else None,
             "truncated": self.truncated.state_dict() if self.truncated is not None else None,
-            "recorder": {"history": recorder.history, "snapshots": recorder.snapshots,
-                         "base_losses": recorder.base_losses, "meta_losses": recorder.meta_losses},
+            "recorder": {
+                "history": recorder.history,
+                "snapshots": recorder.snapshots,
+                "base_losses": recorder.base_losses,
+                "meta_losses": recorder.meta_losses,
+            },
             "rng": rng_states(),
         }
 
     def load_state_dict(self, saved: dict[str, Any], device: torch.device) -> None:
-        self.step, self.elapsed_s, self.status, self.diverged_at = saved["step"], saved["elapsed_s"], saved["status"], saved["diverged_at"]
+        self.step, self.elapsed_s, self.status, self.diverged_at = (
+            saved["step"],
+            saved["elapsed_s"],
+            saved["status"],
+            saved["diverged_at"],
+        )
         on_device = {key: {k: v.to(device) for k, v in saved[key].items()} for key in ("params", "buffers", "momentum")}
         self.state = BaseState(on_device["params"], on_device["buffers"], on_device["momentum"])
         self.rule.meta_module().load_state_dict(saved["rule"])
@@ -192,7 +247,9 @@ class TrainingRun:
 
     def result(self) -> TrainResult:
         recorder = self.recorder
-        return TrainResult(self.status, self.step, recorder.history, recorder.snapshots, self.state, self.elapsed_s, self.diverged_at)
+        return TrainResult(
+            self.status, self.step, recorder.history, recorder.snapshots, self.state, self.elapsed_s, self.diverged_at
+        )
 
 
 def meta_optimizer(rule: UpdateRule, online: OnlineConfig) -> torch.optim.Optimizer:
@@ -209,9 +266,18 @@ def meta_optimizer(rule: UpdateRule, online: OnlineConfig) -> torch.optim.Optimi
     return optimizer
 
 
-def train(data: LoadedData, pair: PairConfig, method: MethodConfig, rule: UpdateRule, seed: int, device: torch.device,
-          label: str = "train", progress: bool = True, checkpoint: Checkpointing | None = None,
-          on_record: Callable[[int, dict[str, float | None]], None] | None = None) -> TrainResult:
+def train(
+    data: LoadedData,
+    pair: PairConfig,
+    method: MethodConfig,
+    rule: UpdateRule,
+    seed: int,
+    device: torch.device,
+    label: str = "train",
+    progress: bool = True,
+    checkpoint: Checkpointing | None = None,
+    on_record: Callable[[int, dict[str, float | None]], None] | None = None,
+) -> TrainResult:
     """Train one seed to the end, resuming from (and writing) ``checkpoint`` where given.
 
     ``on_record(step, row)`` sees every evaluation row as it is recorded (Optuna's pruning
@@ -241,8 +307,15 @@ def train(data: LoadedData, pair: PairConfig, method: MethodConfig, rule: Update
                 if on_record is not None:
                     on_record(run.step, row)
             if stop.requested and run.status == "running":
-                where = f"checkpoint {checkpoint.path}" if checkpoint is not None else "no checkpoint (checkpointing is off)"
-                raise Interrupted(f"{label}: interrupted at step {run.step} of {pair.steps}; {where}; run it again to resume", stop.signal or 15)
+                where = (
+                    f"checkpoint {checkpoint.path}"
+                    if checkpoint is not None
+                    else "no checkpoint (checkpointing is off)"
+                )
+                raise Interrupted(
+                    f"{label}: interrupted at step {run.step} of {pair.steps}; {where}; run it again to resume",
+                    stop.signal or 15,
+                )
         return run.result()
 
 
@@ -250,7 +323,10 @@ def resume(run: TrainingRun, checkpoint: Checkpointing, device: torch.device, la
     if checkpoint.path.is_file():
         saved = load_checkpoint(checkpoint.path, checkpoint.fingerprint)
         if saved is None:
-            print(f"[{label}] {checkpoint.path} belongs to another configuration or code version; starting afresh", flush=True)
+            print(
+                f"[{label}] {checkpoint.path} belongs to another configuration or code version; starting afresh",
+                flush=True,
+            )
             return
         run.load_state_dict(saved, device)
         print(f"[{label}] resumed from {checkpoint.path} at step {run.step} ({run.status})", flush=True)
@@ -277,7 +353,9 @@ def _finite(base_loss: float, meta_losses: list[float], rule: UpdateRule, state:
     """Loss, meta-loss, learning rate, parameters and meta-parameters all finite (one reduction for the tensors)."""
     values = [base_loss, rule.current_lr()] + meta_losses[-1:]
     tensors = [*state.params.values(), *rule.meta_parameters()]
-    return all(math.isfinite(v) for v in values) and bool(torch.stack([t.detach().abs().amax() for t in tensors]).isfinite().all())
+    return all(math.isfinite(v) for v in values) and bool(
+        torch.stack([t.detach().abs().amax() for t in tensors]).isfinite().all()
+    )
 
 
 def _mean(values: list[float]) -> float | None:

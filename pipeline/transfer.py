@@ -55,28 +55,37 @@ def check_transfer(params: Params) -> None:
     lists = {"pairs": config.pairs, "methods": config.methods, "loss_from": config.loss_from}
     if any(lists.values()) and not all(lists.values()):
         empty = next(key for key, names in lists.items() if not names)
-        raise ConfigError(f"transfer.{empty}: empty while other transfer lists are not; every pair x method x "
-                          f"source listed runs, so list all three or none")
+        raise ConfigError(
+            f"transfer.{empty}: empty while other transfer lists are not; every pair x method x "
+            f"source listed runs, so list all three or none"
+        )
     for key, names in lists.items():
         allowed = run.methods if key == "methods" else run.pairs
         for i, name in enumerate(names):
             if name not in allowed:
                 where = "run.methods" if key == "methods" else "run.pairs"
-                raise ConfigError(f"transfer.{key}[{i}]: {name!r} is not in {where} ({', '.join(allowed) or 'none'}); "
-                                  f"the transfer is compared with the same method learned in place")
+                raise ConfigError(
+                    f"transfer.{key}[{i}]: {name!r} is not in {where} ({', '.join(allowed) or 'none'}); "
+                    f"the transfer is compared with the same method learned in place"
+                )
             if key == "methods" and METHODS[name].init not in TRANSFERABLE_INITS:
-                raise ConfigError(f"transfer.methods[{i}]: {name!r} learns {METHODS[name].init}, which is shaped by its "
-                                  f"model; only a learned loss or learning rate moves ({', '.join(TRANSFERABLE_INITS)})")
+                raise ConfigError(
+                    f"transfer.methods[{i}]: {name!r} learns {METHODS[name].init}, which is shaped by its "
+                    f"model; only a learned loss or learning rate moves ({', '.join(TRANSFERABLE_INITS)})"
+                )
             if key == "loss_from" and name in config.pairs:
-                raise ConfigError(f"transfer.loss_from[{i}]: {name!r} is also in transfer.pairs; its own loss is the "
-                                  f"method itself")
+                raise ConfigError(
+                    f"transfer.loss_from[{i}]: {name!r} is also in transfer.pairs; its own loss is the method itself"
+                )
     for i, source in enumerate(config.loss_from):
         for pair in config.pairs:
             src, dst = DATASETS[params.pairs[source].dataset], DATASETS[params.pairs[pair].dataset]
             if (src.task, src.n_classes) != (dst.task, dst.n_classes):
-                raise ConfigError(f"transfer.loss_from[{i}]: {source!r} is {_kind(src.task, src.n_classes)} and {pair!r} "
-                                  f"is {_kind(dst.task, dst.n_classes)}; a loss moves only between pairs of the same "
-                                  f"task kind and output count")
+                raise ConfigError(
+                    f"transfer.loss_from[{i}]: {source!r} is {_kind(src.task, src.n_classes)} and {pair!r} "
+                    f"is {_kind(dst.task, dst.n_classes)}; a loss moves only between pairs of the same "
+                    f"task kind and output count"
+                )
 
 
 def _kind(task: str, n_classes: int) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable
 
 from pipeline.config import PairConfig, Params, load_params
 from pipeline.configparse import ConfigError, key_path
@@ -32,8 +32,9 @@ def stage_name(main: Callable[..., None]) -> str:
     return module.rsplit(".", 1)[-1]
 
 
-def run_stage(main: Callable[[argparse.Namespace, Params], None], parser: argparse.ArgumentParser,
-              argv: list[str] | None = None) -> int:
+def run_stage(
+    main: Callable[[argparse.Namespace, Params], None], parser: argparse.ArgumentParser, argv: list[str] | None = None
+) -> int:
     """Parse, load params, run; known failures become one line on stderr and exit code 2.
 
     The stage sees only the params its dvc.yaml entry declares (pipeline.paramsview)."""
@@ -71,11 +72,13 @@ def check_method(params: Params, name: str, params_path: str) -> None:
         raise ConfigError(f"{key_path('methods', name)}: not defined in {params_path}")
 
 
-def run_parser(description: str, axis: str, choices: tuple[str, ...] | list[str], seeds: bool = True) -> argparse.ArgumentParser:
+def run_parser(description: str, axis: str, choices: Iterable[str], seeds: bool = True) -> argparse.ArgumentParser:
     """``--pair``, ``--<axis>`` (method or init) and, with ``seeds``, an optional repeatable ``--seed``."""
     parser = stage_parser(description)
     parser.add_argument("--pair", required=True)
     parser.add_argument(f"--{axis}", required=True, choices=sorted(choices))
     if seeds:
-        parser.add_argument("--seed", type=int, action="append", help="only this seed (repeatable; default: params seeds)")
+        parser.add_argument(
+            "--seed", type=int, action="append", help="only this seed (repeatable; default: params seeds)"
+        )
     return parser

@@ -35,17 +35,22 @@ def main(args: argparse.Namespace, params: Params) -> None:
         if family.dataset == "omniglot":
             pools = omniglot_pools(Path(family.root), family, cfg.seed)
         else:
-            pools = pools_from_prepared(load_prepared(Path(params.data.prepared_dir) / str(family.dataset)).splits, family)
+            pools = pools_from_prepared(
+                load_prepared(Path(params.data.prepared_dir) / str(family.dataset)).splits, family
+            )
         for split, pool in pools.items():
             for shots in family.shots:
                 try:
                     check_pool(pool, family, split, shots, max(family.query, family.test_query))
                 except ValueError as error:
                     raise ConfigError(f"fewshot.tasks.{args.family}: {error}") from None
-    info = {"family": args.family, "kind": family.kind,
-            "classes": {s: len(p) for s, p in pools.items()} if pools else None,
-            "images": {s: sum(int(c.shape[0]) for c in p) for s, p in pools.items()} if pools else None,
-            "image_shape": list(pools["train"][0].shape[1:]) if pools else None}
+    info = {
+        "family": args.family,
+        "kind": family.kind,
+        "classes": {s: len(p) for s, p in pools.items()} if pools else None,
+        "images": {s: sum(int(c.shape[0]) for c in p) for s, p in pools.items()} if pools else None,
+        "image_shape": list(pools["train"][0].shape[1:]) if pools else None,
+    }
     with atomic_path(TASKS_ROOT / args.family) as tmp:
         tmp.mkdir()
         torch.save(pools, tmp / "pools.pt")

@@ -25,8 +25,15 @@ from stages.common import pair_and_data_dir, run_parser, run_stage, seeds_of
 def main(args: argparse.Namespace, params: Params) -> None:
     pair, data_dir = pair_and_data_dir(params, args.pair)
     resolve_device(params.device)  # a missing GPU fails here, before any seed starts
-    job = OfflineSeed(load_prepared(data_dir), args.pair, pair, args.init, params.offline_for(args.pair, args.init),
-                      params.device, params.representation)
+    job = OfflineSeed(
+        load_prepared(data_dir),
+        args.pair,
+        pair,
+        args.init,
+        params.offline_for(args.pair, args.init),
+        params.device,
+        params.representation,
+    )
     with atomic_path(init_dir(args.pair, args.init)) as out:  # all seeds appear together, or none
         out.mkdir()
         for done in run_seeds(job, seeds_of(args, params), params.executor, out):

@@ -31,15 +31,23 @@ def main(args: argparse.Namespace, params: Params) -> None:
     objective = objective_for(family)
     pools, info = load_pools(args.family)
     device = resolve_device(params.device)
-    record: dict = {"family": args.family, "method": args.method, "metric": objective.name,
-                    "lower_is_better": objective.lower_is_better, "inner_steps": family.train.inner_steps, "shots": {}}
+    record: dict = {
+        "family": args.family,
+        "method": args.method,
+        "metric": objective.name,
+        "lower_is_better": objective.lower_is_better,
+        "inner_steps": family.train.inner_steps,
+        "shots": {},
+    }
     timings: dict[str, dict[str, float]] = {}
     for shots in family.shots:
         folder = model_dir(args.family, args.method) / f"K{shots}"
         learner = build_learner(cfg, args.family, args.method, info["image_shape"])
         learner.load_state_dict(torch.load(folder / "learner.pt", weights_only=True))
         learner.to(device)
-        tasks = fixed_tasks(family, pools["test"] if pools else None, cfg.test.tasks, shots, cfg.seed, f"fewshot-test/{args.family}").to(device)
+        tasks = fixed_tasks(
+            family, pools["test"] if pools else None, cfg.test.tasks, shots, cfg.seed, f"fewshot-test/{args.family}"
+        ).to(device)
         started = time.monotonic()
         values = curves(learner, tasks, cfg.test.steps, objective)
         timings[f"K{shots}"] = {"wall_time_s": time.monotonic() - started}  # a run fact: kept out of the output
@@ -47,10 +55,14 @@ def main(args: argparse.Namespace, params: Params) -> None:
         record["shots"][str(shots)] = {
             "result": summary(values[:, family.train.inner_steps]),
             "curve": [summary(values[:, step]) for step in range(cfg.test.steps + 1)],
-            "valid_history": trained["history"]}
+            "valid_history": trained["history"],
+        }
         result = record["shots"][str(shots)]["result"]
-        print(f"meta_test {args.family} {args.method} K={shots}: {objective.name} {result['mean']} ± {result['ci95']} "
-              f"({result['tasks']} tasks, {result['diverged_tasks']} diverged)", flush=True)
+        print(
+            f"meta_test {args.family} {args.method} K={shots}: {objective.name} {result['mean']} ± {result['ci95']} "
+            f"({result['tasks']} tasks, {result['diverged_tasks']} diverged)",
+            flush=True,
+        )
     write_json(result_file(args.family, args.method), record)
     write_json(timings_file("meta_test", f"{args.family}-{args.method}"), {"shots": timings})
 

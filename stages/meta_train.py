@@ -38,10 +38,18 @@ def main(args: argparse.Namespace, params: Params) -> None:
         tmp.mkdir()
         for shots in family.shots:
             learner = build_learner(cfg, args.family, args.method, info["image_shape"]).to(device)
-            valid = fixed_tasks(family, pools["valid"] if pools else None, family.train.valid_tasks, shots, cfg.seed,
-                                f"fewshot-valid/{args.family}").to(device)
+            valid = fixed_tasks(
+                family,
+                pools["valid"] if pools else None,
+                family.train.valid_tasks,
+                shots,
+                cfg.seed,
+                f"fewshot-valid/{args.family}",
+            ).to(device)
             label = f"meta_train {args.family} {args.method} K={shots}"
-            record = meta_train(learner, args.family, family, pools["train"] if pools else None, valid, shots, cfg.seed, label)
+            record = meta_train(
+                learner, args.family, family, pools["train"] if pools else None, valid, shots, cfg.seed, label
+            )
             (tmp / f"K{shots}").mkdir()
             torch.save({k: v.cpu() for k, v in learner.state_dict().items()}, tmp / f"K{shots}" / "learner.pt")
             wall_time_s = record.pop("wall_time_s")  # a run fact, kept out of the output (pipeline.runfacts)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from pipeline.artifacts import init_dir, run_dir
 from pipeline.config import Params
@@ -34,18 +34,44 @@ def main(args: argparse.Namespace, params: Params) -> None:
     setup, tuned = training_setup(params, args.pair, args.method, tuning_dir(args.pair, args.method))
     if tuned is not None:  # the method's own offline phase with the tuned values replaces the shared init
         print(f"[train {args.pair} {args.method}] tuned values {tuned}", flush=True)
-    train_every_seed(args, params, data_dir, setup, tuned, args.method,
-                     lambda seed: init_dir(args.pair, init, seed) if init != "handcrafted" else None,
-                     timings_file("train", f"{args.pair}-{args.method}"))
+    train_every_seed(
+        args,
+        params,
+        data_dir,
+        setup,
+        tuned,
+        args.method,
+        lambda seed: init_dir(args.pair, init, seed) if init != "handcrafted" else None,
+        timings_file("train", f"{args.pair}-{args.method}"),
+    )
 
 
-def train_every_seed(args: argparse.Namespace, params: Params, data_dir: Path, setup: MethodSetup,
-                     tuned: dict[str, float] | None, name: str, inputs: Callable[[int], Path | None],
-                     timings: Path, loss_from: str | None = None) -> None:
-    """Train ``args.method`` on ``args.pair`` for every seed into ``data/runs/<pair>/<name>`` (also the transfer stage's)."""
+def train_every_seed(
+    args: argparse.Namespace,
+    params: Params,
+    data_dir: Path,
+    setup: MethodSetup,
+    tuned: dict[str, float] | None,
+    name: str,
+    inputs: Callable[[int], Path | None],
+    timings: Path,
+    loss_from: str | None = None,
+) -> None:
+    """Train ``args.method`` on ``args.pair`` for every seed into ``data/runs/<pair>/<name>``.
+
+    The transfer stage trains through it too."""
     checkpoints = (Path(params.checkpoint.dir) / args.pair / name).resolve()
-    job = TrainSeed(load_prepared(data_dir), args.pair, args.method, setup, tuned, params.device,
-                    checkpoints if params.checkpoint.every > 0 else None, params.checkpoint.every, loss_from)
+    job = TrainSeed(
+        load_prepared(data_dir),
+        args.pair,
+        args.method,
+        setup,
+        tuned,
+        params.device,
+        checkpoints if params.checkpoint.every > 0 else None,
+        params.checkpoint.every,
+        loss_from,
+    )
     with atomic_path(run_dir(args.pair, name)) as out:
         out.mkdir()
         for done in run_seeds(job, seeds_of(args, params), params.executor, out, inputs=inputs):

@@ -27,13 +27,23 @@ def main(args: argparse.Namespace, params: Params) -> None:
     _, data_dir = pair_and_data_dir(params, args.pair)
     check_method(params, args.method, args.params)
     if (args.pair, args.method, args.loss_from) not in transfer_runs(params.transfer):
-        raise ConfigError(f"transfer: {args.pair} x {args.method} x {args.loss_from} is not listed in transfer.pairs, "
-                          f"transfer.methods and transfer.loss_from")
+        raise ConfigError(
+            f"transfer: {args.pair} x {args.method} x {args.loss_from} is not listed in transfer.pairs, "
+            f"transfer.methods and transfer.loss_from"
+        )
     resolve_device(params.device)  # a missing GPU fails here, before any seed starts
     init = METHODS[args.method].init
-    train_every_seed(args, params, data_dir, setup_without_offline(params, args.pair, args.method), None,
-                     run_name(args.method, args.loss_from), lambda seed: init_dir(args.loss_from, init, seed),
-                     timings_file("transfer", f"{args.pair}-{args.method}-{args.loss_from}"), args.loss_from)
+    train_every_seed(
+        args,
+        params,
+        data_dir,
+        setup_without_offline(params, args.pair, args.method),
+        None,
+        run_name(args.method, args.loss_from),
+        lambda seed: init_dir(args.loss_from, init, seed),
+        timings_file("transfer", f"{args.pair}-{args.method}-{args.loss_from}"),
+        args.loss_from,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -28,8 +28,10 @@ def main(args: argparse.Namespace, params: Params) -> None:
     check_method(params, args.method, args.params)
     label = f"tune {args.pair} {args.method}"
     if not is_tuned(params.tune, args.pair, args.method):
-        raise ConfigError(f"tune: {args.pair} x {args.method} is not tuned (tune.pairs: {list(params.tune.pairs)}, "
-                          f"tune.methods: {list(params.tune.methods)})")
+        raise ConfigError(
+            f"tune: {args.pair} x {args.method} is not tuned (tune.pairs: {list(params.tune.pairs)}, "
+            f"tune.methods: {list(params.tune.methods)})"
+        )
     from pipeline.tuning.run import tune_method  # torch and optuna only when there is work
 
     def log(line: str) -> None:
@@ -38,8 +40,11 @@ def main(args: argparse.Namespace, params: Params) -> None:
     summary = tune_method(params, args.pair, args.method, data_dir, args.worker, args.n_trials, log)
     if summary is not None:
         write_output(tuning_dir(args.pair, args.method), summary, f"{args.pair} {args.method}: Optuna study")
-        print(f"[{label}] best {summary['best_value']:.4f} with {summary['best_params']} "
-              f"({summary['n_trials']} trials: {summary['n_complete']} complete, {summary['n_pruned']} pruned, {summary['n_failed']} failed)")
+        print(
+            f"[{label}] best {summary['best_value']:.4f} with {summary['best_params']} "
+            f"({summary['n_trials']} trials: {summary['n_complete']} complete, "
+            f"{summary['n_pruned']} pruned, {summary['n_failed']} failed)"
+        )
 
 
 def write_output(folder: Path, summary: dict[str, Any], title: str) -> None:
@@ -55,8 +60,12 @@ def write_output(folder: Path, summary: dict[str, Any], title: str) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = run_parser(__doc__ or "", "method", METHODS, seeds=False)  # a study uses tune.seeds
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("--worker", action="store_true", help="join the study as an extra worker (writes no stage output)")
-    parser.add_argument("--n-trials", type=int, help="run exactly this many trials here (default: until the study's budget is used)")
+    parser.add_argument(
+        "--worker", action="store_true", help="join the study as an extra worker (writes no stage output)"
+    )
+    parser.add_argument(
+        "--n-trials", type=int, help="run exactly this many trials here (default: until the study's budget is used)"
+    )
     return parser
 
 

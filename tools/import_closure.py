@@ -9,7 +9,7 @@ of a module that is not the one run: neither is part of the closure.
 from __future__ import annotations
 
 import ast
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,12 +29,17 @@ def module_file(module: str, root: Path = ROOT) -> Path | None:
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _is_main_guard(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
-            and any(isinstance(c, ast.Constant) and c.value == "__main__" for c in test.comparators))
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and any(isinstance(c, ast.Constant) and c.value == "__main__" for c in test.comparators)
+    )
 
 
 def _run_time_imports(tree: ast.AST, as_main: bool) -> list[ast.Import | ast.ImportFrom]:
@@ -79,7 +84,7 @@ def _imported_modules(node: ast.Import | ast.ImportFrom, path: Path, root: Path)
     return names
 
 
-@lru_cache(maxsize=None)
+@cache
 def direct_imports(path: Path, root: Path = ROOT, as_main: bool = False) -> frozenset[Path]:
     tree = ast.parse(path.read_text(), filename=str(path))
     files = set()

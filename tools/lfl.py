@@ -27,8 +27,9 @@ from pipeline.methods import METHODS
 from pipeline.report.stamp import git_commit, params_digest
 
 
-def export_loss(params_path: Path, pair: str, method: str, seed: int, out: Path,
-                runs_root: Path = Path("data/runs")) -> LearnedLoss:
+def export_loss(
+    params_path: Path, pair: str, method: str, seed: int, out: Path, runs_root: Path = Path("data/runs")
+) -> LearnedLoss:
     params = load_params(params_path)
     if pair not in params.pairs:
         raise ConfigError(f"pairs.{pair}: not defined in {params_path}")
@@ -40,17 +41,29 @@ def export_loss(params_path: Path, pair: str, method: str, seed: int, out: Path,
     if not learned.is_file():
         raise FileNotFoundError(f"{learned}: missing; run `dvc repro train@{pair}-{method}` first")
     meta = read_meta(Path(params.data.prepared_dir) / params.pairs[pair].dataset)
-    source = {"pair": pair, "method": method, "seed": seed, "commit": git_commit(),
-              "params_sha256": params_digest(params_path)}
-    loss = LearnedLoss(spec.loss, meta["task"], int(meta["n_outputs"]), asdict(params.representation),
-                       torch.load(learned, weights_only=True, map_location="cpu"), source)
+    source = {
+        "pair": pair,
+        "method": method,
+        "seed": seed,
+        "commit": git_commit(),
+        "params_sha256": params_digest(params_path),
+    }
+    loss = LearnedLoss(
+        spec.loss,
+        meta["task"],
+        int(meta["n_outputs"]),
+        asdict(params.representation),
+        torch.load(learned, weights_only=True, map_location="cpu"),
+        source,
+    )
     loss.save(out)
     return loss
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.lfl", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.lfl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     export = sub.add_parser("export", help="write a learned loss to a self-contained file")
     export.add_argument("--pair", required=True)
@@ -64,8 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, DataError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"{args.out}: {loss.kind} loss for {loss.task} with {loss.n_outputs} outputs "
-          f"({args.pair} {args.method} seed {args.seed}, commit {loss.source['commit']})")
+    print(
+        f"{args.out}: {loss.kind} loss for {loss.task} with {loss.n_outputs} outputs "
+        f"({args.pair} {args.method} seed {args.seed}, commit {loss.source['commit']})"
+    )
     return 0
 
 

@@ -39,13 +39,16 @@ def compare_runs(a: Path, b: Path, methods: list[str] | None) -> dict[str, dict[
         if not (b / "data/eval" / eval_file.name).is_file():
             continue
         shared = set(json.loads(eval_file.read_text())["methods"]) & set(
-            json.loads((b / "data/eval" / eval_file.name).read_text())["methods"])
+            json.loads((b / "data/eval" / eval_file.name).read_text())["methods"]
+        )
         for method in sorted(shared if methods is None else shared & set(methods)):
             (test_a, auc_a), (test_b, auc_b) = run_values(a, pair, method), run_values(b, pair, method)
             out.setdefault(pair, {})[method] = {
                 "test_error": compare({"a": test_a, "b": test_b}, "a", "b"),
                 "auc": compare({"a": auc_a, "b": auc_b}, "a", "b"),
-                "mean_a": mean_of(test_a), "mean_b": mean_of(test_b)}
+                "mean_a": mean_of(test_a),
+                "mean_b": mean_of(test_b),
+            }
     return out
 
 
@@ -55,20 +58,26 @@ def _p(result: dict[str, Any]) -> str:
 
 
 def markdown(results: dict[str, dict[str, Any]], label_a: str, label_b: str) -> str:
-    lines = [f"| pair | method | test error {label_a} | {label_b} | Δ ({label_a} - {label_b}) [95% CI] | p | verdict "
-             f"| Δ AUC | p | verdict | seeds |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"| pair | method | test error {label_a} | {label_b} | Δ ({label_a} - {label_b}) [95% CI] | p | verdict "
+        f"| Δ AUC | p | verdict | seeds |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for pair, row in results.items():
         for method, r in row.items():
             t, auc = r["test_error"], r["auc"]
             ci = f" [{t['ci95'][0]:+.4f}, {t['ci95'][1]:+.4f}]" if t["ci95"] else ""
-            lines.append(f"| {pair} | {method} | {r['mean_a']:.4f} | {r['mean_b']:.4f} | {t['mean_diff']:+.4f}{ci} | "
-                         f"{_p(t)} | {t['verdict']} | {auc['mean_diff']:+.4f} | {_p(auc)} | {auc['verdict']} | {t['n']} |")
+            lines.append(
+                f"| {pair} | {method} | {r['mean_a']:.4f} | {r['mean_b']:.4f} | {t['mean_diff']:+.4f}{ci} | "
+                f"{_p(t)} | {t['verdict']} | {auc['mean_diff']:+.4f} | {_p(auc)} | {auc['verdict']} | {t['n']} |"
+            )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.paired_runs", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.paired_runs", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--a", type=Path, required=True, help="the run compared (a checkout after dvc repro)")
     parser.add_argument("--b", type=Path, required=True, help="the reference run")
     parser.add_argument("--label-a", default="a")

@@ -84,11 +84,6 @@ def declared_deps(dvc_yaml: Path) -> dict[str, list[str]]:
     return {name: [str(d) for d in stage.get("deps") or []] for name, stage in stages.items()}
 
 
-def declared_deps(dvc_yaml: Path) -> dict[str, list[str]]:
-    stages = (yaml.safe_load(dvc_yaml.read_text()) or {}).get("stages", {})
-    return {name: [str(d) for d in stage.get("deps") or []] for name, stage in stages.items()}
-
-
 def check(dvc_yaml: Path, root: Path = ROOT) -> dict[str, tuple[list[str], list[str]]]:
     """Stage -> (code deps it lacks, code deps it should not have); empty when every stage is right."""
     declared = declared_deps(dvc_yaml)
@@ -134,8 +129,9 @@ def write(dvc_yaml: Path, root: Path = ROOT) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.stage_deps", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.stage_deps", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--dvc-yaml", type=Path, default=ROOT / "dvc.yaml")
     parser.add_argument("--write", action="store_true", help="rewrite the code deps in dvc.yaml")
     parser.add_argument("--digests", type=Path, metavar="DIR", help="write one digest per stage module into DIR")

@@ -51,7 +51,11 @@ def join(walls: dict[str, float], records: list[dict[str, Any]]) -> list[dict[st
     own = {record["stage"]: record for record in records}
     rows = []
     for name, wall in walls.items():
-        row: dict[str, Any] = {"stage": name, "wall_s": wall, **{k: v for k, v in own.get(name, {}).items() if k != "stage"}}
+        row: dict[str, Any] = {
+            "stage": name,
+            "wall_s": wall,
+            **{k: v for k, v in own.get(name, {}).items() if k != "stage"},
+        }
         if "work_s" in row and row.get("startup_s") is not None:
             row["overhead_s"] = round(wall - row["startup_s"] - row["work_s"], 2)
         rows.append(row)
@@ -92,8 +96,10 @@ def slowest_table(rows: list[dict[str, Any]], count: int) -> str:
 
 
 def tables(saved: dict[str, Any], count: int = 15) -> str:
-    return (f"{family_table(saved['rows'], saved['total_s'])}\n\nThe {count} slowest stages:\n\n"
-            f"{slowest_table(saved['rows'], count)}\n")
+    return (
+        f"{family_table(saved['rows'], saved['total_s'])}\n\nThe {count} slowest stages:\n\n"
+        f"{slowest_table(saved['rows'], count)}\n"
+    )
 
 
 def run(command: list[str], save: Path | None) -> int:
@@ -101,8 +107,12 @@ def run(command: list[str], save: Path | None) -> int:
         log = Path(scratch) / "times.jsonl"
         lines, total, code = stamped_run(command, log)
         records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    saved = {"command": command, "total_s": round(total, 1), "exit_code": code,
-             "rows": join(stage_walls(lines, total), records)}
+    saved = {
+        "command": command,
+        "total_s": round(total, 1),
+        "exit_code": code,
+        "rows": join(stage_walls(lines, total), records),
+    }
     if save is not None:
         save.parent.mkdir(parents=True, exist_ok=True)
         save.write_text(json.dumps(saved, indent=1) + "\n")

@@ -9,16 +9,27 @@ from __future__ import annotations
 import gzip
 import pickle
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from pipeline.data.errors import DataError, DataUnavailableError
 from pipeline.data.tabular import RawDataset
 
-TORCHVISION_HINT = "fetch it on a machine with network access with python -c \"import torchvision; torchvision.datasets.{cls}('{root}', {args}download=True)\" and copy the folder here"
+TORCHVISION_HINT = (
+    'fetch it on a machine with network access with python -c "import torchvision; '
+    "torchvision.datasets.{cls}('{root}', {args}download=True)\" and copy the folder here"
+)
 
 # ---------------------------------------------------------------- MNIST (IDX files)
-IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+IDX_DTYPES: dict[int, Any] = {
+    0x08: np.uint8,
+    0x09: np.int8,
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -39,7 +50,9 @@ def read_idx(path: Path) -> np.ndarray:
     dtype = np.dtype(IDX_DTYPES[blob[2]])
     expected = int(np.prod(shape)) * dtype.itemsize
     if len(blob) - header != expected:
-        raise DataError(f"{path}: IDX payload has {len(blob) - header} bytes, header promises {expected} (truncated file?)")
+        raise DataError(
+            f"{path}: IDX payload has {len(blob) - header} bytes, header promises {expected} (truncated file?)"
+        )
     return np.frombuffer(blob, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -67,9 +80,15 @@ def load_mnist(root: Path) -> RawDataset:
 class _ArrayOnlyUnpickler(pickle.Unpickler):
     """Unpickle CIFAR batches without executing arbitrary code: numpy arrays and builtins only."""
 
-    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-               ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-               ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("_codecs", "encode"),
+    }
 
     def find_class(self, module: str, name: str) -> object:
         if (module, name) in self.ALLOWED:
@@ -90,7 +109,9 @@ def read_cifar_batch(path: Path, label_key: bytes) -> tuple[np.ndarray, np.ndarr
     return data.reshape(-1, 3, 32, 32), labels
 
 
-def _load_cifar(root: Path, name: str, folder_name: str, train: list[str], test: str, label_key: bytes, cls: str) -> RawDataset:
+def _load_cifar(
+    root: Path, name: str, folder_name: str, train: list[str], test: str, label_key: bytes, cls: str
+) -> RawDataset:
     folder = root / folder_name
     files = train + [test]
     if not all((folder / f).is_file() for f in files):

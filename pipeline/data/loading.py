@@ -55,7 +55,9 @@ def load_prepared(folder: str | Path) -> LoadedData:
         if not path.is_file():
             raise DataError(f"{path}: missing; run the prepare stage again")
         if sha256_file(path) != meta.get("sha256", {}).get(f"{name}.pt"):
-            raise DataError(f"{path}: checksum does not match meta.json (corrupt or modified file); run the prepare stage again")
+            raise DataError(
+                f"{path}: checksum does not match meta.json (corrupt or modified file); run the prepare stage again"
+            )
         raw = torch.load(path, weights_only=True)
         x, y, index = raw["x"].numpy(), raw["y"].numpy(), raw["index"].numpy()
         check_loaded_split(name, x, y, meta)

@@ -45,7 +45,9 @@ def prepare_dataset(info: DatasetInfo, raw: RawDataset, cfg: DataConfig) -> Prep
     x_stats = _feature_stats(info, x_all[train_idx])
     y_stats = _target_stats(info, y_all[train_idx])
     splits = {
-        name: Split(_normalise_x(info, x_all[idx], x_stats), _normalise_y(info, y_all[idx], y_stats), idx.astype(np.int64))
+        name: Split(
+            _normalise_x(info, x_all[idx], x_stats), _normalise_y(info, y_all[idx], y_stats), idx.astype(np.int64)
+        )
         for name, idx in (("train", train_idx), ("valid", valid_idx), ("test", test_idx))
     }
     meta = {
@@ -78,7 +80,9 @@ def _with_test_split(info: DatasetInfo, raw: RawDataset, cfg: DataConfig) -> tup
     return test_idx, pool_idx
 
 
-def _holdout(idx: np.ndarray, y: np.ndarray, info: DatasetInfo, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _holdout(
+    idx: np.ndarray, y: np.ndarray, info: DatasetInfo, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Split ``idx`` into (kept, held-out); stratified by the labels ``y[idx]`` for classification."""
     stratify = y[idx] if info.task == "classification" else None
     kept, held = train_test_split(idx, test_size=fraction, random_state=seed, stratify=stratify)

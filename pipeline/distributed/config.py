@@ -44,6 +44,10 @@ class ExecutorConfig:
             raise ConfigError(f"max_retries: expected an integer >= 0, got {self.max_retries}")
         if self.address is not None and self.kind != "ray":
             raise ConfigError("address: only used with executor.kind: ray (set kind: ray, or address: null)")
-        if self.address is not None and "@" in (urlsplit(self.address if "//" in self.address else "//" + self.address).netloc):
-            raise ConfigError("address: contains credentials, which would be copied into the repository; Ray reads "
-                              "its token from RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token instead")
+        if self.address is not None and "@" in (
+            urlsplit(self.address if "//" in self.address else "//" + self.address).netloc
+        ):
+            raise ConfigError(
+                "address: contains credentials, which would be copied into the repository; Ray reads "
+                "its token from RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token instead"
+            )

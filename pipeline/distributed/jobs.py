@@ -43,16 +43,35 @@ class OfflineSeed:
     def __call__(self, seed: int, out: Path, inputs: Path | None = None, node: str | None = None) -> str:
         label = f"init_loss {self.pair_name} {self.init} seed {seed}"
         started = time.monotonic()
-        rule, history = offline_phase(self.data, self.pair, self.init, self.offline, seed, resolve_device(self.device), label,
-                                      representation=self.representation)
-        info = {"pair": self.pair_name, "init": self.init, "seed": seed, "steps": len(history),
-                "meta_loss_rose": meta_loss_rose(history)}
+        rule, history = offline_phase(
+            self.data,
+            self.pair,
+            self.init,
+            self.offline,
+            seed,
+            resolve_device(self.device),
+            label,
+            representation=self.representation,
+        )
+        info = {
+            "pair": self.pair_name,
+            "init": self.init,
+            "seed": seed,
+            "steps": len(history),
+            "meta_loss_rose": meta_loss_rose(history),
+        }
         facts = _run_facts(time.monotonic() - started, node)
         save_init(out, rule, history, info, facts)
-        lines = [f"[{label}] meta-loss {history[0]:.4f} -> {history[-1]:.4f} in {facts['wall_time_s']:.1f}s"] if history else []
+        lines = (
+            [f"[{label}] meta-loss {history[0]:.4f} -> {history[-1]:.4f} in {facts['wall_time_s']:.1f}s"]
+            if history
+            else []
+        )
         if info["meta_loss_rose"]:
-            lines.append(f"WARNING [{label}] the meta-loss ended higher than it started (mean of the last tenth of the "
-                         f"steps above the first tenth's): the offline phase made the loss worse")
+            lines.append(
+                f"WARNING [{label}] the meta-loss ended higher than it started (mean of the last tenth of the "
+                f"steps above the first tenth's): the offline phase made the loss worse"
+            )
         return "\n".join(lines)
 
 
@@ -73,17 +92,31 @@ class TrainSeed:
     def __call__(self, seed: int, out: Path, inputs: Path | None = None, node: str | None = None) -> str:
         device = resolve_device(self.device)
         setup = self.setup
-        rule = starting_rule(self.data, setup.pair, self.method_name, seed, device, inputs,
-                             setup.offline if self.tuned else None, representation=setup.representation)
+        rule = starting_rule(
+            self.data,
+            setup.pair,
+            self.method_name,
+            seed,
+            device,
+            inputs,
+            setup.offline if self.tuned else None,
+            representation=setup.representation,
+        )
         label = f"train {self.pair_name} {self.method_name} seed {seed}"
         checkpoint = None
         if self.checkpoint_dir is not None:  # a finished seed keeps its final checkpoint until the stage is done
-            checkpoint = Checkpointing(self.checkpoint_dir / f"seed{seed}.ckpt", self.checkpoint_every,
-                                       run_fingerprint(self.data, setup.pair, setup.method, rule, seed, device))
+            checkpoint = Checkpointing(
+                self.checkpoint_dir / f"seed{seed}.ckpt",
+                self.checkpoint_every,
+                run_fingerprint(self.data, setup.pair, setup.method, rule, seed, device),
+            )
         result = train(self.data, setup.pair, setup.method, rule, seed, device, label, checkpoint=checkpoint)
         info = {"pair": self.pair_name, "method": self.method_name, "seed": seed, "tuned": self.tuned}
         if self.loss_from is not None:
             info["loss_from"] = self.loss_from
         save_run(out, result, rule, info, _run_facts(result.wall_time_s, node))
         last = result.history[-1]
-        return f"[{label}] {result.status} after {result.steps_done} steps, valid error {last['valid_error']:.4f}, {result.wall_time_s:.1f}s"
+        return (
+            f"[{label}] {result.status} after {result.steps_done} steps, "
+            f"valid error {last['valid_error']:.4f}, {result.wall_time_s:.1f}s"
+        )

@@ -10,9 +10,9 @@ already initialised CUDA spawns them instead (CUDA does not survive a fork).
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
-from typing import Callable, Iterator
 
 import torch
 
@@ -43,17 +43,25 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn" if torch.cuda.is_initialized() else "fork")
 
 
-def run_in_processes(job: SeedJob, seeds: tuple[int, ...], workers: int, threads: int, out_dir: Path,
-                     inputs: Callable[[int], Path | None]) -> Iterator[tuple[int, str]]:
+def run_in_processes(
+    job: SeedJob,
+    seeds: tuple[int, ...],
+    workers: int,
+    threads: int,
+    out_dir: Path,
+    inputs: Callable[[int], Path | None],
+) -> Iterator[tuple[int, str]]:
     """Run every seed on up to ``workers`` processes; yield (seed, the job's line) as each finishes.
 
     A seed that raises stops the stage with its error once the seeds already running end (their
     outputs and checkpoints stay for a resume); a stop request is re-raised as ``Interrupted``."""
     torch.set_num_threads(threads)  # the parent computes nothing, but a fork must not inherit a busy thread pool
-    with ProcessPoolExecutor(max_workers=min(workers, len(seeds)), mp_context=_context(),
-                             initializer=_set_threads, initargs=(threads,)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(seeds)), mp_context=_context(), initializer=_set_threads, initargs=(threads,)
+    ) as pool:
         pending: dict[Future[str | _Stopped], int] = {
-            pool.submit(_run_one, job, seed, out_dir / f"seed{seed}", inputs(seed)): seed for seed in seeds}
+            pool.submit(_run_one, job, seed, out_dir / f"seed{seed}", inputs(seed)): seed for seed in seeds
+        }
         try:
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)

@@ -6,9 +6,9 @@ import os
 import socket
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 import ray
 import torch
@@ -41,7 +41,9 @@ def _node_name() -> str:
     return f"{context.get_node_id()[:12]} ({address})"
 
 
-def run_seed_task(job: SeedJob, seed: int, input_files: dict[str, bytes] | None, threads: int) -> tuple[str, str, dict[str, bytes]]:
+def run_seed_task(
+    job: SeedJob, seed: int, input_files: dict[str, bytes] | None, threads: int
+) -> tuple[str, str, dict[str, bytes]]:
     """Runs on a worker: the seed's job in a scratch folder, returned as (line, node, files)."""
     torch.set_num_threads(threads)  # one thread per CPU Ray granted the task, so tasks on a node do not contend
     with tempfile.TemporaryDirectory(prefix="lfl-seed-") as scratch:
@@ -66,8 +68,10 @@ def check_reachable(address: str | None, timeout_s: float = 5.0) -> None:
 
 
 def unreachable(where: str, reason: str, hint: str = "") -> ExecutorError:
-    return ExecutorError(f"executor.address: no Ray cluster reachable at {where} ({reason}); check the address and "
-                         f"that `ray start --head` runs there{hint}")
+    return ExecutorError(
+        f"executor.address: no Ray cluster reachable at {where} ({reason}); check the address and "
+        f"that `ray start --head` runs there{hint}"
+    )
 
 
 @contextmanager
@@ -83,23 +87,33 @@ def connected(executor: ExecutorConfig) -> Iterator[None]:
         ray.init(address=address, runtime_env=runtime_env, log_to_driver=True, configure_logging=False)
     except AuthenticationError as error:
         reason = str(error).split(". ")[0]  # Ray's first sentence: no token found, or a wrong one
-        raise ExecutorError(f"executor: the Ray cluster at {where} refused this driver ({reason}); "
-                            f"set RAY_AUTH_MODE=token and give the cluster's token by RAY_AUTH_TOKEN_PATH, "
-                            f"RAY_AUTH_TOKEN or ~/.ray/auth_token") from None
+        raise ExecutorError(
+            f"executor: the Ray cluster at {where} refused this driver ({reason}); "
+            f"set RAY_AUTH_MODE=token and give the cluster's token by RAY_AUTH_TOKEN_PATH, "
+            f"RAY_AUTH_TOKEN or ~/.ray/auth_token"
+        ) from None
     except ConnectionError as error:
-        raise unreachable(where, str(error), " (a cluster with token authentication also needs RAY_AUTH_MODE=token "
-                                             "and its token here)") from None
+        raise unreachable(
+            where,
+            str(error),
+            " (a cluster with token authentication also needs RAY_AUTH_MODE=token and its token here)",
+        ) from None
     try:
         yield
     finally:
         ray.shutdown()
 
 
-def run_on_ray(job: SeedJob, seeds: tuple[int, ...], executor: ExecutorConfig, out_dir: Path,
-               inputs: Callable[[int], Path | None]) -> Iterator[SeedDone]:
+def run_on_ray(
+    job: SeedJob, seeds: tuple[int, ...], executor: ExecutorConfig, out_dir: Path, inputs: Callable[[int], Path | None]
+) -> Iterator[SeedDone]:
     with connected(executor):
-        task = ray.remote(run_seed_task).options(num_cpus=executor.cpus_per_task, num_gpus=executor.gpus_per_task,
-                                                 max_retries=executor.max_retries, retry_exceptions=False)
+        task = ray.remote(run_seed_task).options(
+            num_cpus=executor.cpus_per_task,
+            num_gpus=executor.gpus_per_task,
+            max_retries=executor.max_retries,
+            retry_exceptions=False,
+        )
         job_ref = ray.put(job)  # the stage's data enters the object store once, not once per seed
         threads = executor.threads
         pending = {task.remote(job_ref, seed, pack(inputs(seed)), threads): seed for seed in seeds}
@@ -118,5 +132,7 @@ def _result(ref: ray.ObjectRef, seed: int, executor: ExecutorConfig) -> tuple[st
         raise error.cause from None
     except ray.exceptions.RayError as error:  # a worker or node died on every try
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ExecutorError(f"seed {seed}: its Ray task failed {executor.max_retries + 1} times "
-                            f"(executor.max_retries: {executor.max_retries}); last: {type(error).__name__}: {first}") from None
+        raise ExecutorError(
+            f"seed {seed}: its Ray task failed {executor.max_retries + 1} times "
+            f"(executor.max_retries: {executor.max_retries}); last: {type(error).__name__}: {first}"
+        ) from None

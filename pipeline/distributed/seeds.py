@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
+from typing import Protocol
 
 from pipeline.distributed.config import ExecutorConfig, ExecutorError
 
@@ -28,14 +29,20 @@ def no_inputs(seed: int) -> Path | None:
     return None
 
 
-def run_seeds(job: SeedJob, seeds: tuple[int, ...], executor: ExecutorConfig, out_dir: Path,
-              inputs: Callable[[int], Path | None] = no_inputs) -> Iterator[SeedDone]:
+def run_seeds(
+    job: SeedJob,
+    seeds: tuple[int, ...],
+    executor: ExecutorConfig,
+    out_dir: Path,
+    inputs: Callable[[int], Path | None] = no_inputs,
+) -> Iterator[SeedDone]:
     """``job`` for every seed, writing ``out_dir/seed<N>``; ``inputs(seed)`` is the folder a seed reads.
 
     Locally the seeds run one after another in this process (Ray is not even imported), or
     with ``workers > 1`` in that many forked processes; every seed gets ``cpus_per_task``
-    torch threads wherever it runs, so its result does not depend on the machine's core count. With Ray every seed is a task; the stage's data and each
-    seed's input folder travel with the tasks, so the nodes share no filesystem.
+    torch threads wherever it runs, so its result does not depend on the machine's core count.
+    With Ray every seed is a task; the stage's data and each seed's input folder travel with
+    the tasks, so the nodes share no filesystem.
     """
     if executor.kind == "local" and executor.workers > 1:
         from pipeline.distributed.local_pool import run_in_processes

@@ -35,5 +35,7 @@ def load_pools(family: str, root: Path = TASKS) -> tuple[dict[str, ClassPool] | 
 def build_learner(cfg: FewshotConfig, family_name: str, method: str, image_shape: list[int] | None) -> FewShotLearner:
     """theta_g at its seeded initial value (the same for every method) and the method's rule."""
     family = cfg.tasks[family_name]
-    model = build_fewshot_model(family.kind, cfg.seed, family.hidden, tuple(image_shape or (1, 8, 8)), family.ways, family.filters)
+    model = build_fewshot_model(
+        family.kind, cfg.seed, family.hidden, tuple(image_shape or (1, 8, 8)), family.ways, family.filters
+    )
     return FewShotLearner(model, method, family.train.inner_lr, family.train.first_order)

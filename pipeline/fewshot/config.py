@@ -69,7 +69,9 @@ class FamilyConfig:
 
     def _check_images(self) -> None:
         if self.dataset not in IMAGE_DATASETS:
-            raise ConfigError(f"dataset: expected one of {', '.join(IMAGE_DATASETS)} for an image family, got {self.dataset!r}")
+            raise ConfigError(
+                f"dataset: expected one of {', '.join(IMAGE_DATASETS)} for an image family, got {self.dataset!r}"
+            )
         _at_least("ways", self.ways, 2)
         for i, angle in enumerate(self.rotations):
             if angle not in (0, 90, 180, 270):
@@ -86,8 +88,10 @@ class FamilyConfig:
                 raise ConfigError(f"classes.{split}: expected digits 0-9 not used by another split, got {list(digits)}")
             seen |= set(digits)
             if len(digits) * len(self.rotations) < self.ways:
-                raise ConfigError(f"classes.{split}: {len(digits)} digits x {len(self.rotations)} rotations "
-                                  f"give fewer classes than ways = {self.ways}")
+                raise ConfigError(
+                    f"classes.{split}: {len(digits)} digits x {len(self.rotations)} rotations "
+                    f"give fewer classes than ways = {self.ways}"
+                )
 
 
 @dataclass(frozen=True)
@@ -111,8 +115,10 @@ class FewshotConfig:
     def __post_init__(self) -> None:
         for i, name in enumerate(self.families):
             if name not in self.tasks:
-                raise ConfigError(f"families[{i}]: {name!r} is not defined under fewshot.tasks "
-                                  f"(defined: {', '.join(self.tasks) or 'none'})")
+                raise ConfigError(
+                    f"families[{i}]: {name!r} is not defined under fewshot.tasks "
+                    f"(defined: {', '.join(self.tasks) or 'none'})"
+                )
         for i, name in enumerate(self.methods):
             if name not in METHODS:
                 raise ConfigError(f"methods[{i}]: unknown method {name!r} (known: {', '.join(METHODS)})")

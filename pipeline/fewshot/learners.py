@@ -16,7 +16,7 @@ or, with ``first_order``, treats each inner gradient as a constant (FOMAML).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -50,7 +50,9 @@ class FewShotLearner(nn.Module):
     def initial_state(self, params: Params) -> RecurrentState:
         return self.rule.initial_state(flatten(params)) if isinstance(self.rule, MetaLSTMRule) else []
 
-    def inner_step(self, params: Params, grads: Params, loss: torch.Tensor, state: RecurrentState) -> tuple[Params, RecurrentState]:
+    def inner_step(
+        self, params: Params, grads: Params, loss: torch.Tensor, state: RecurrentState
+    ) -> tuple[Params, RecurrentState]:
         rule = self.rule
         if isinstance(rule, MetaLSTMRule):
             theta, state = rule(flatten(params), flatten(grads), loss, state)
@@ -61,6 +63,7 @@ class FewShotLearner(nn.Module):
 
     def adapt(self, params: Params, x: torch.Tensor, y: torch.Tensor, steps: int, loss_fn: Loss) -> list[Params]:
         """The parameters after 0, 1, ..., ``steps`` inner steps on (x, y)."""
+
         def support_loss(p: Params) -> torch.Tensor:
             return loss_fn(functional_call(self.model, p, (x,)), y)
 
@@ -73,7 +76,9 @@ class FewShotLearner(nn.Module):
             trajectory.append(params)
         return trajectory
 
-    def query_curves(self, tasks: TaskBatch, steps: int, loss_fn: Loss, metric: Loss, meta_graph: bool = True) -> torch.Tensor:
+    def query_curves(
+        self, tasks: TaskBatch, steps: int, loss_fn: Loss, metric: Loss, meta_graph: bool = True
+    ) -> torch.Tensor:
         """(T, steps + 1): the query metric of every task after 0..steps inner steps.
 
         ``meta_graph=False`` (meta-test) adapts from detached parameters: the same values, without
@@ -87,9 +92,16 @@ class FewShotLearner(nn.Module):
         return vmap(one_task)(tasks.support_x, tasks.support_y, tasks.query_x, tasks.query_y)
 
     def meta_loss(self, tasks: TaskBatch, steps: int, loss_fn: Loss) -> torch.Tensor:
-        """The mean query loss after ``steps`` inner steps (pretrain: theta_g's own loss on support and query, no step)."""
+        """The mean query loss after ``steps`` inner steps.
+
+        pretrain: theta_g's own loss on support and query, no step."""
         if self.method == "pretrain":
-            both = lambda x1, y1, x2, y2: loss_fn(functional_call(self.model, dict(self.model.named_parameters()), (torch.cat([x1, x2]),)),  # noqa: E731
-                                                  torch.cat([y1, y2]))
+
+            def both(x1: torch.Tensor, y1: torch.Tensor, x2: torch.Tensor, y2: torch.Tensor) -> torch.Tensor:
+                inputs = (torch.cat([x1, x2]),)
+                return loss_fn(
+                    functional_call(self.model, dict(self.model.named_parameters()), inputs), torch.cat([y1, y2])
+                )
+
             return vmap(both)(tasks.support_x, tasks.support_y, tasks.query_x, tasks.query_y).mean()
         return self.query_curves(tasks, steps, loss_fn, loss_fn)[:, -1].mean()

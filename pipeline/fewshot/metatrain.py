@@ -44,7 +44,9 @@ def objective_for(family: FamilyConfig) -> Objective:
     return Objective(F.cross_entropy, accuracy, "accuracy (%)", False)
 
 
-def fixed_tasks(family: FamilyConfig, pool: ClassPool | None, n_tasks: int, shots: int, seed: int, tag: str) -> TaskBatch:
+def fixed_tasks(
+    family: FamilyConfig, pool: ClassPool | None, n_tasks: int, shots: int, seed: int, tag: str
+) -> TaskBatch:
     """The meta-validation or meta-test tasks (``tag`` names the family and split): the same for every method."""
     return draw_tasks(family, pool, n_tasks, shots, family.test_query, generator(seed, tag, shots))
 
@@ -67,8 +69,17 @@ def summary(values: torch.Tensor) -> dict[str, Any]:
     return {"mean": mean, "ci95": half, "tasks": int(values.numel()), "diverged_tasks": int(values.numel()) - n}
 
 
-def meta_train(learner: FewShotLearner, family_name: str, family: FamilyConfig, train_pool: ClassPool | None, valid: TaskBatch,
-               shots: int, seed: int, label: str, progress: bool = True) -> dict[str, Any]:
+def meta_train(
+    learner: FewShotLearner,
+    family_name: str,
+    family: FamilyConfig,
+    train_pool: ClassPool | None,
+    valid: TaskBatch,
+    shots: int,
+    seed: int,
+    label: str,
+    progress: bool = True,
+) -> dict[str, Any]:
     """Train ``learner`` in place; returns the training and validation curves and the wall time."""
     cfg, objective = family.train, objective_for(family)
     optimizer = torch.optim.Adam(learner.parameters(), lr=cfg.meta_lr)

@@ -41,8 +41,11 @@ class Conv4(nn.Module):
         super().__init__()
         blocks: list[nn.Module] = []
         for i in range(4):
-            blocks += [nn.Conv2d(channels if i == 0 else filters, filters, 3, padding=1),
-                       BatchStatNorm2d(filters), nn.ReLU()]
+            blocks += [
+                nn.Conv2d(channels if i == 0 else filters, filters, 3, padding=1),
+                BatchStatNorm2d(filters),
+                nn.ReLU(),
+            ]
             if size >= 2:
                 blocks.append(nn.MaxPool2d(2))
                 size //= 2
@@ -53,8 +56,9 @@ class Conv4(nn.Module):
         return self.head(self.features(x).flatten(1))
 
 
-def build_fewshot_model(kind: str, seed: int, hidden: int = 40, image_shape: tuple[int, ...] = (1, 8, 8), ways: int = 5,
-                        filters: int = 32) -> nn.Module:
+def build_fewshot_model(
+    kind: str, seed: int, hidden: int = 40, image_shape: tuple[int, ...] = (1, 8, 8), ways: int = 5, filters: int = 32
+) -> nn.Module:
     """The family's model with initial weights drawn from ``seed`` alone (the same for every method)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "fewshot-model", kind))

@@ -28,7 +28,9 @@ def pools_from_prepared(data_splits: dict, family: FamilyConfig) -> dict[str, Cl
     x = torch.cat([s.x for s in data_splits.values()])
     y = torch.cat([s.y for s in data_splits.values()])
     by_label = {int(label): x[y == label] for label in torch.unique(y)}
-    return {split: rotated_classes(by_label, tuple(digits), family.rotations) for split, digits in family.classes.items()}
+    return {
+        split: rotated_classes(by_label, tuple(digits), family.rotations) for split, digits in family.classes.items()
+    }
 
 
 def read_omniglot_characters(folder: Path) -> list[torch.Tensor]:
@@ -38,8 +40,13 @@ def read_omniglot_characters(folder: Path) -> list[torch.Tensor]:
     characters = []
     for alphabet in sorted(p for p in folder.iterdir() if p.is_dir()):
         for character in sorted(p for p in alphabet.iterdir() if p.is_dir()):
-            drawings = [np.asarray(Image.open(png).convert("L").resize((OMNIGLOT_SIZE, OMNIGLOT_SIZE), Image.LANCZOS), dtype=np.float32)
-                        for png in sorted(character.glob("*.png"))]
+            drawings = [
+                np.asarray(
+                    Image.open(png).convert("L").resize((OMNIGLOT_SIZE, OMNIGLOT_SIZE), Image.Resampling.LANCZOS),
+                    dtype=np.float32,
+                )
+                for png in sorted(character.glob("*.png"))
+            ]
             if drawings:
                 characters.append(1.0 - torch.from_numpy(np.stack(drawings)).unsqueeze(1) / 255.0)
     return characters
@@ -51,8 +58,12 @@ def omniglot_pools(root: Path, family: FamilyConfig, seed: int) -> dict[str, Cla
     for name in ("images_background", "images_evaluation"):
         folder = root / name
         if not folder.is_dir():
-            raise DataUnavailableError("omniglot", folder, "download Omniglot's images_background.zip and images_evaluation.zip "
-                                       f"(github.com/brendenlake/omniglot, python/) and unzip them into {root}")
+            raise DataUnavailableError(
+                "omniglot",
+                folder,
+                "download Omniglot's images_background.zip and images_evaluation.zip "
+                f"(github.com/brendenlake/omniglot, python/) and unzip them into {root}",
+            )
         parts[name] = read_omniglot_characters(folder)
         if not parts[name]:
             raise DataUnavailableError("omniglot", folder, "expected alphabet/character/*.png folders")

@@ -8,10 +8,14 @@ from typing import Any
 
 from pipeline.fewshot.config import FewshotConfig
 
-NOT_RUN_HERE = ("Omniglot 5-way 1-shot: MAML 98.7% (Finn et al. 2017); miniImageNet 5-way: MAML 48.7% / 63.1% (1 / 5 shots): "
-                "not run here (the data sets need a download; Omniglot's loader is `pipeline/fewshot/pools.py`).")
-PAPER_SINUSOID = ("The Meta-SGD paper's Table 1 (sinusoid MSE of MAML and Meta-SGD at 5, 10, 20 shots, arXiv 1707.09835) "
-                  "was not found in the stored public material searched for this report, so its numbers are not beside ours.")
+NOT_RUN_HERE = (
+    "Omniglot 5-way 1-shot: MAML 98.7% (Finn et al. 2017); miniImageNet 5-way: MAML 48.7% / 63.1% (1 / 5 shots): "
+    "not run here (the data sets need a download; Omniglot's loader is `pipeline/fewshot/pools.py`)."
+)
+PAPER_SINUSOID = (
+    "The Meta-SGD paper's Table 1 (sinusoid MSE of MAML and Meta-SGD at 5, 10, 20 shots, arXiv 1707.09835) "
+    "was not found in the stored public material searched for this report, so its numbers are not beside ours."
+)
 
 
 def load_results(cfg: FewshotConfig, root: Path) -> dict[str, dict[str, dict[str, Any]]]:
@@ -42,14 +46,26 @@ def _cell(result: dict[str, Any], best: bool) -> str:
 def family_table(family: str, records: dict[str, dict[str, Any]]) -> str:
     first = next(iter(records.values()))
     shots = _shots(first)
-    lines = [f"## Few-shot: {family} ({first['metric']} after {first['inner_steps']} inner step(s), "
-             f"mean ± 95% interval over the test tasks)", "",
-             "| method | " + " | ".join(f"K = {k}" for k in shots) + " |", "|---|" + "---|" * len(shots)]
+    lines = [
+        f"## Few-shot: {family} ({first['metric']} after {first['inner_steps']} inner step(s), "
+        f"mean ± 95% interval over the test tasks)",
+        "",
+        "| method | " + " | ".join(f"K = {k}" for k in shots) + " |",
+        "|---|" + "---|" * len(shots),
+    ]
     sign = 1 if first["lower_is_better"] else -1
-    best = {k: min((sign * r["shots"][k]["result"]["mean"], m) for m, r in records.items() if r["shots"][k]["result"]["mean"] is not None)[1]
-            for k in shots}
+    best = {
+        k: min(
+            (sign * r["shots"][k]["result"]["mean"], m)
+            for m, r in records.items()
+            if r["shots"][k]["result"]["mean"] is not None
+        )[1]
+        for k in shots
+    }
     for method, record in records.items():
-        lines.append(f"| {method} | " + " | ".join(_cell(record["shots"][k]["result"], best[k] == method) for k in shots) + " |")
+        lines.append(
+            f"| {method} | " + " | ".join(_cell(record["shots"][k]["result"], best[k] == method) for k in shots) + " |"
+        )
     return "\n".join(lines)
 
 
@@ -62,13 +78,17 @@ def section(cfg: FewshotConfig, root: Path) -> tuple[str, dict[str, Any]]:
     if "sinusoid" in results:
         parts.append(PAPER_SINUSOID)
     parts.append(NOT_RUN_HERE)
-    metrics = {family: {method: {f"K{k}": s["result"]["mean"] for k, s in r["shots"].items()} for method, r in records.items()}
-               for family, records in results.items()}
+    metrics = {
+        family: {method: {f"K{k}": s["result"]["mean"] for k, s in r["shots"].items()} for method, r in records.items()}
+        for family, records in results.items()
+    }
     return "\n\n".join(parts) + "\n", metrics
 
 
 def adaptation_figures(cfg: FewshotConfig, root: Path, plot_dir: Path) -> list[tuple[str, Path]]:
-    """One figure per family: the test metric against inner steps, a panel per K, a line per method (band: 95% interval)."""
+    """One figure per family: the test metric against inner steps, a panel per K, a line per method.
+
+    The band is the 95% interval over the test tasks."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -82,16 +102,34 @@ def adaptation_figures(cfg: FewshotConfig, root: Path, plot_dir: Path) -> list[t
         for ax, k in zip(axes[0], shots):
             # an error curve that explodes (a rule learned for one step, applied ten times) would flatten every
             # other curve: the axis stops at 10x the worst starting error, and the legend says where a curve leaves it
-            cap = 10 * max(r["shots"][k]["curve"][0]["mean"] or 0.0 for r in records.values()) if first["lower_is_better"] else None
+            cap = (
+                10 * max(r["shots"][k]["curve"][0]["mean"] or 0.0 for r in records.values())
+                if first["lower_is_better"]
+                else None
+            )
             for method, record in records.items():
                 curve = record["shots"][k]["curve"]
                 steps = [i for i, c in enumerate(curve) if c["mean"] is not None and (cap is None or c["mean"] <= cap)]
-                shown = steps if not steps else list(range(steps[0], next((i for i in range(steps[0], len(curve)) if i not in steps), len(curve))))
+                shown = (
+                    steps
+                    if not steps
+                    else list(
+                        range(steps[0], next((i for i in range(steps[0], len(curve)) if i not in steps), len(curve)))
+                    )
+                )
                 mean = [curve[i]["mean"] for i in shown]
                 half = [curve[i]["ci95"] or 0.0 for i in shown]
                 left = len(shown) < len(curve)
-                ax.plot(shown, mean, marker="o", ms=3, label=method + (f" (off the scale after step {shown[-1]})" if left and shown else ""))
-                ax.fill_between(shown, [m - h for m, h in zip(mean, half)], [m + h for m, h in zip(mean, half)], alpha=0.2)
+                ax.plot(
+                    shown,
+                    mean,
+                    marker="o",
+                    ms=3,
+                    label=method + (f" (off the scale after step {shown[-1]})" if left and shown else ""),
+                )
+                ax.fill_between(
+                    shown, [m - h for m, h in zip(mean, half)], [m + h for m, h in zip(mean, half)], alpha=0.2
+                )
             ax.set(title=f"{family}, K = {k}", xlabel="inner steps at meta-test", ylabel=first["metric"])
             ax.axvline(first["inner_steps"], color="grey", lw=0.8, ls=":")
             if first["lower_is_better"]:
@@ -102,6 +140,11 @@ def adaptation_figures(cfg: FewshotConfig, root: Path, plot_dir: Path) -> list[t
         path = plot_dir / f"fewshot_{family}_adaptation.png"
         fig.savefig(path, dpi=110)
         plt.close(fig)
-        figures.append((f"few-shot {family}: test {next(iter(records.values()))['metric']} against adaptation steps "
-                        "(dotted: the meta-trained number of steps; band: 95% interval over tasks)", path))
+        figures.append(
+            (
+                f"few-shot {family}: test {next(iter(records.values()))['metric']} against adaptation steps "
+                "(dotted: the meta-trained number of steps; band: 95% interval over tasks)",
+                path,
+            )
+        )
     return figures

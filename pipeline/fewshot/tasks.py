@@ -31,10 +31,10 @@ class TaskBatch:
     def __len__(self) -> int:
         return self.support_x.shape[0]
 
-    def to(self, device: torch.device) -> "TaskBatch":
+    def to(self, device: torch.device) -> TaskBatch:
         return TaskBatch(*(t.to(device) for t in (self.support_x, self.support_y, self.query_x, self.query_y)))
 
-    def part(self, start: int, stop: int) -> "TaskBatch":
+    def part(self, start: int, stop: int) -> TaskBatch:
         return TaskBatch(*(t[start:stop] for t in (self.support_x, self.support_y, self.query_x, self.query_y)))
 
 
@@ -53,27 +53,40 @@ def sinusoid_tasks(n_tasks: int, shots: int, query: int, gen: torch.Generator) -
 ClassPool = list[torch.Tensor]  # one tensor of images (n_c, C, H, W) per class
 
 
-def rotated_classes(images_by_label: dict[int, torch.Tensor], labels: tuple[int, ...], rotations: tuple[int, ...]) -> ClassPool:
+def rotated_classes(
+    images_by_label: dict[int, torch.Tensor], labels: tuple[int, ...], rotations: tuple[int, ...]
+) -> ClassPool:
     """Every (label, rotation) as its own class: MAML's rotated copies of Omniglot characters."""
-    return [torch.rot90(images_by_label[label], k=angle // 90, dims=(-2, -1)) for label in labels for angle in rotations]
+    return [
+        torch.rot90(images_by_label[label], k=angle // 90, dims=(-2, -1)) for label in labels for angle in rotations
+    ]
 
 
-def episode_indices(pool: ClassPool, n_tasks: int, ways: int, shots: int, query: int,
-                    gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def episode_indices(
+    pool: ClassPool, n_tasks: int, ways: int, shots: int, query: int, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(classes (T, N), image picks (T, N, K + Q)): N classes per task, labelled 0..N-1 in draw order."""
     classes = torch.stack([torch.randperm(len(pool), generator=gen)[:ways] for _ in range(n_tasks)])
-    picks = torch.stack([torch.stack([torch.randperm(pool[c].shape[0], generator=gen)[:shots + query] for c in row.tolist()])
-                         for row in classes])
+    picks = torch.stack(
+        [
+            torch.stack([torch.randperm(pool[c].shape[0], generator=gen)[: shots + query] for c in row.tolist()])
+            for row in classes
+        ]
+    )
     return classes, picks
 
 
 def gather_episodes(pool: ClassPool, classes: torch.Tensor, picks: torch.Tensor, shots: int) -> TaskBatch:
     """The images and labels of episodes given by ``episode_indices`` (support: the first K picks of each class)."""
-    images = torch.stack([torch.stack([pool[c][p] for c, p in zip(row.tolist(), row_picks)]) for row, row_picks in zip(classes, picks)])
+    images = torch.stack(
+        [torch.stack([pool[c][p] for c, p in zip(row.tolist(), row_picks)]) for row, row_picks in zip(classes, picks)]
+    )
     n_tasks, ways, n = images.shape[:3]
     labels = torch.arange(ways).view(1, ways, 1).expand(n_tasks, ways, n)
     flat = lambda t: t.reshape(n_tasks, -1, *t.shape[3:])  # noqa: E731  (T, N, n, ...) -> (T, N * n, ...)
-    return TaskBatch(flat(images[:, :, :shots]), flat(labels[:, :, :shots]), flat(images[:, :, shots:]), flat(labels[:, :, shots:]))
+    return TaskBatch(
+        flat(images[:, :, :shots]), flat(labels[:, :, :shots]), flat(images[:, :, shots:]), flat(labels[:, :, shots:])
+    )
 
 
 def image_tasks(pool: ClassPool, n_tasks: int, ways: int, shots: int, query: int, gen: torch.Generator) -> TaskBatch:
@@ -89,7 +102,9 @@ def check_pool(pool: ClassPool, family: FamilyConfig, split: str, shots: int, qu
         raise ValueError(f"{split}: a class has {smallest} images, fewer than shots + query = {shots + query}")
 
 
-def draw_tasks(family: FamilyConfig, pool: ClassPool | None, n_tasks: int, shots: int, query: int, gen: torch.Generator) -> TaskBatch:
+def draw_tasks(
+    family: FamilyConfig, pool: ClassPool | None, n_tasks: int, shots: int, query: int, gen: torch.Generator
+) -> TaskBatch:
     """n_tasks tasks of the family (pool: the split's classes for an image family)."""
     if family.kind == "sinusoid":
         return sinusoid_tasks(n_tasks, shots, query, gen)

@@ -14,8 +14,9 @@ Each family also names the LSTM settings of the authors' code for it (``OPTIMISE
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -24,7 +25,12 @@ from pipeline.derive import generator
 from pipeline.l2l.config import PROBLEMS  # noqa: F401  (re-exported: the names this module builds)
 from pipeline.sampling import BatchStream
 
-MLP_SHAPES = {"mlp": ((20,), "sigmoid"), "mlp_40": ((40,), "sigmoid"), "mlp_2layers": ((20, 20), "sigmoid"), "mlp_relu": ((20,), "relu")}
+MLP_SHAPES = {
+    "mlp": ((20,), "sigmoid"),
+    "mlp_40": ((40,), "sigmoid"),
+    "mlp_2layers": ((20, 20), "sigmoid"),
+    "mlp_relu": ((20,), "relu"),
+}
 # MNIST: the authors' code (learning_to_learn util.py: LogAndSign k = 5, scale 0.01). Quadratics: their code feeds
 # the raw gradient with scale 1, which at our meta-training budget overshoots and ends far behind every
 # hand-designed optimiser (final loss 4.91 against 0.40-1.26); the paper's text, log/sign with p = 10, and
@@ -47,7 +53,10 @@ class Instance:
 
 def quadratic_instance(seed: int, functions: int = 128, dims: int = 10, dtype: torch.dtype = torch.float32) -> Instance:
     gen = generator(seed, "l2l-quadratic")
-    w, y = torch.randn(functions, dims, dims, generator=gen).to(dtype), torch.randn(functions, dims, generator=gen).to(dtype)
+    w, y = (
+        torch.randn(functions, dims, dims, generator=gen).to(dtype),
+        torch.randn(functions, dims, generator=gen).to(dtype),
+    )
     theta0 = 0.01 * torch.randn(functions * dims, generator=gen).to(dtype)
 
     def objective(theta: torch.Tensor, _: Any) -> torch.Tensor:
@@ -57,22 +66,27 @@ def quadratic_instance(seed: int, functions: int = 128, dims: int = 10, dtype: t
     return Instance(theta0, objective, lambda: None)
 
 
-def mlp_instance(problem: str, seed: int, x: torch.Tensor, y: torch.Tensor, n_classes: int, batch_size: int) -> Instance:
+def mlp_instance(
+    problem: str, seed: int, x: torch.Tensor, y: torch.Tensor, n_classes: int, batch_size: int
+) -> Instance:
     hidden, activation = MLP_SHAPES[problem]
     sizes = [x[0].numel(), *hidden, n_classes]
     gen = generator(seed, "l2l-init", problem)
     pieces = []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):  # nn.Linear's uniform(-1/sqrt(fan_in), 1/sqrt(fan_in))
         bound = 1 / math.sqrt(fan_in)
-        pieces += [(torch.rand(fan_out * fan_in, generator=gen) * 2 - 1) * bound, (torch.rand(fan_out, generator=gen) * 2 - 1) * bound]
+        pieces += [
+            (torch.rand(fan_out * fan_in, generator=gen) * 2 - 1) * bound,
+            (torch.rand(fan_out, generator=gen) * 2 - 1) * bound,
+        ]
     act = torch.sigmoid if activation == "sigmoid" else torch.relu
 
     def objective(theta: torch.Tensor, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         inputs, targets = batch
         h, offset = inputs.flatten(1), 0
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            weight = theta[offset:offset + fan_out * fan_in].reshape(fan_out, fan_in)
-            bias = theta[offset + fan_out * fan_in:offset + fan_out * fan_in + fan_out]
+            weight = theta[offset : offset + fan_out * fan_in].reshape(fan_out, fan_in)
+            bias = theta[offset + fan_out * fan_in : offset + fan_out * fan_in + fan_out]
             offset += fan_out * fan_in + fan_out
             h = h @ weight.T + bias
             if i < len(sizes) - 2:

@@ -57,8 +57,14 @@ def preprocess_gradient(g: torch.Tensor, p: float) -> torch.Tensor:
 class CoordinatewiseLSTM(nn.Module):
     """m_phi: a flat gradient (N,) and the state -> a flat update (N,) and the next state."""
 
-    def __init__(self, hidden: int = 20, layers: int = 2, preprocess: Preprocess = "log_sign", p: float = 10.0,
-                 output_scale: float = 0.01) -> None:
+    def __init__(
+        self,
+        hidden: int = 20,
+        layers: int = 2,
+        preprocess: Preprocess = "log_sign",
+        p: float = 10.0,
+        output_scale: float = 0.01,
+    ) -> None:
         super().__init__()
         if preprocess not in ("log_sign", "none"):
             raise ValueError(f"unknown preprocessing {preprocess!r} (known: log_sign, none)")

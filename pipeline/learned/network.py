@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -38,8 +40,17 @@ class LossNetwork(OutputwiseLoss):
     ``form="plain"``: the network alone (the paper's form).
     """
 
-    def __init__(self, task: str, variant: str = "smooth", hidden: int = 40, beta: float = 10.0, gamma: float = 0.01,
-                 bias: bool = True, init: str = "torch", form: str = "plain") -> None:
+    def __init__(
+        self,
+        task: str,
+        variant: str = "smooth",
+        hidden: int = 40,
+        beta: float = 10.0,
+        gamma: float = 0.01,
+        bias: bool = True,
+        init: str = "torch",
+        form: str = "plain",
+    ) -> None:
         super().__init__(task)
         if variant not in ("smooth", "relu"):
             raise ValueError(f"unknown loss-network variant {variant!r}")
@@ -50,8 +61,10 @@ class LossNetwork(OutputwiseLoss):
         self.variant, self.form = variant, form
         make_act = (lambda: SmoothLeakyReLU(beta, gamma)) if variant == "smooth" else nn.ReLU
         self.net = nn.Sequential(
-            nn.Linear(2, hidden, bias=bias), make_act(),
-            nn.Linear(hidden, hidden, bias=bias), make_act(),
+            nn.Linear(2, hidden, bias=bias),
+            make_act(),
+            nn.Linear(hidden, hidden, bias=bias),
+            make_act(),
             nn.Linear(hidden, 1, bias=bias),
         )
         if init == "kaiming_normal":  # the paper's Appendix B form (phi^T h, no biases) as its authors' code builds it
@@ -59,9 +72,10 @@ class LossNetwork(OutputwiseLoss):
                 if isinstance(layer, nn.Linear):
                     nn.init.kaiming_normal_(layer.weight)
         if form == "residual":  # NN_phi = 0 at the start: the loss is the handcrafted one
-            nn.init.zeros_(self.net[-1].weight)
-            if self.net[-1].bias is not None:
-                nn.init.zeros_(self.net[-1].bias)
+            last = cast(nn.Linear, self.net[-1])
+            nn.init.zeros_(last.weight)
+            if last.bias is not None:
+                nn.init.zeros_(last.bias)
         self.output_activation: nn.Module = nn.Softplus() if variant == "relu" else nn.Identity()
 
     def forward(self, y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:

@@ -38,13 +38,17 @@ class RecurrentRule(nn.Module):
     def initial_state(self, theta: torch.Tensor) -> RecurrentState:
         raise NotImplementedError
 
-    def forward(self, theta: torch.Tensor, direction: torch.Tensor, loss: torch.Tensor,
-                state: RecurrentState) -> tuple[torch.Tensor, RecurrentState]:
+    def forward(
+        self, theta: torch.Tensor, direction: torch.Tensor, loss: torch.Tensor, state: RecurrentState
+    ) -> tuple[torch.Tensor, RecurrentState]:
         raise NotImplementedError
 
-    def step_chunked(self, theta: torch.Tensor, direction: torch.Tensor, loss: torch.Tensor,
-                     state: RecurrentState) -> tuple[torch.Tensor, RecurrentState]:
-        """``forward`` without a graph, CHUNK coordinates at a time (the same numbers up to rounding, less memory traffic)."""
+    def step_chunked(
+        self, theta: torch.Tensor, direction: torch.Tensor, loss: torch.Tensor, state: RecurrentState
+    ) -> tuple[torch.Tensor, RecurrentState]:
+        """``forward`` without a graph, CHUNK coordinates at a time.
+
+        The same numbers up to rounding, with less memory traffic."""
         parts: list[tuple[torch.Tensor, RecurrentState]] = []
         with torch.no_grad():
             for start in range(0, theta.numel(), CHUNK):
@@ -64,8 +68,15 @@ class LSTMOptimiserRule(RecurrentRule):
     the meta-gradient, flat at chance, could correct it (docs/update_rules.md).
     """
 
-    def __init__(self, hidden: int = 20, layers: int = 2, preprocess: Preprocess = "log_sign", p: float = 10.0,
-                 output_scale: float = 0.01, zero_head: bool = True) -> None:
+    def __init__(
+        self,
+        hidden: int = 20,
+        layers: int = 2,
+        preprocess: Preprocess = "log_sign",
+        p: float = 10.0,
+        output_scale: float = 0.01,
+        zero_head: bool = True,
+    ) -> None:
         super().__init__()
         self.lstm = CoordinatewiseLSTM(hidden, layers, preprocess, p, output_scale)
         if zero_head:
@@ -75,8 +86,9 @@ class LSTMOptimiserRule(RecurrentRule):
     def initial_state(self, theta: torch.Tensor) -> RecurrentState:
         return [t for pair in self.lstm.initial_state(theta.numel(), theta) for t in pair]
 
-    def forward(self, theta: torch.Tensor, direction: torch.Tensor, loss: torch.Tensor,
-                state: RecurrentState) -> tuple[torch.Tensor, RecurrentState]:
+    def forward(
+        self, theta: torch.Tensor, direction: torch.Tensor, loss: torch.Tensor, state: RecurrentState
+    ) -> tuple[torch.Tensor, RecurrentState]:
         pairs = [(state[i], state[i + 1]) for i in range(0, len(state), 2)]
         update, new_pairs = self.lstm(direction, pairs)
         return theta + update, [t for pair in new_pairs for t in pair]
@@ -88,7 +100,9 @@ class MetaLSTMRule(RecurrentRule):
     def __init__(self, lr: float, p: float = 10.0, forget_bias: float = 12.0) -> None:
         super().__init__()
         if not 0 < lr < 1:
-            raise ValueError(f"the Meta-LSTM's input gate starts at the learning rate, which must lie in (0, 1); got {lr}")
+            raise ValueError(
+                f"the Meta-LSTM's input gate starts at the learning rate, which must lie in (0, 1); got {lr}"
+            )
         self.p = p
         self.input_weight = nn.Parameter(torch.zeros(6))  # on [pre(d) (2), pre(L) (2), theta, i_prev]
         self.input_bias = nn.Parameter(torch.tensor(math.log(lr / (1 - lr))))
@@ -100,12 +114,18 @@ class MetaLSTMRule(RecurrentRule):
         starts from them; ``pipeline.meta.truncated`` holds a truncation's start state constant)."""
         return [torch.sigmoid(self.input_bias).expand_as(theta), torch.sigmoid(self.forget_bias).expand_as(theta)]
 
-    def forward(self, theta: torch.Tensor, direction: torch.Tensor, loss: torch.Tensor,
-                state: RecurrentState) -> tuple[torch.Tensor, RecurrentState]:
+    def forward(
+        self, theta: torch.Tensor, direction: torch.Tensor, loss: torch.Tensor, state: RecurrentState
+    ) -> tuple[torch.Tensor, RecurrentState]:
         i_prev, f_prev = state
-        shared = torch.cat([preprocess_gradient(direction, self.p),
-                            preprocess_gradient(loss.reshape(1), self.p).expand(theta.numel(), 2),
-                            theta.unsqueeze(1)], dim=1)
+        shared = torch.cat(
+            [
+                preprocess_gradient(direction, self.p),
+                preprocess_gradient(loss.reshape(1), self.p).expand(theta.numel(), 2),
+                theta.unsqueeze(1),
+            ],
+            dim=1,
+        )
         i = torch.sigmoid(torch.cat([shared, i_prev.unsqueeze(1)], 1) @ self.input_weight + self.input_bias)
         f = torch.sigmoid(torch.cat([shared, f_prev.unsqueeze(1)], 1) @ self.forget_weight + self.forget_bias)
         return f * theta - i * direction, [i, f]
@@ -120,6 +140,6 @@ def unflatten(flat: torch.Tensor, like: Params) -> Params:
     """The inverse of ``flatten`` for parameters shaped like ``like``."""
     out, start = {}, 0
     for name, p in like.items():
-        out[name] = flat[start:start + p.numel()].view_as(p)
+        out[name] = flat[start : start + p.numel()].view_as(p)
         start += p.numel()
     return out

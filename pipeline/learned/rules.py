@@ -16,8 +16,8 @@ from pipeline.derive import derive_seed
 from pipeline.learned.handcrafted import HandcraftedLoss
 from pipeline.learned.learning_rate import LearnedLearningRate
 from pipeline.learned.network import LossNetwork
-from pipeline.learned.taylor import TaylorLoss
 from pipeline.learned.recurrent import LSTMOptimiserRule, MetaLSTMRule, RecurrentRule
+from pipeline.learned.taylor import TaylorLoss
 from pipeline.learned.update import MetaCurvature, MetaSGDRates
 from pipeline.methods import HAND_DESIGNED, METHODS, RECURRENT, LossKind, UpdateKind, init_representation
 from pipeline.optim import Params, SGDConfig, hand_designed_step, sgd_directions
@@ -34,7 +34,9 @@ class UpdateRule:
     base_optimizer: str = "sgd"  # sgd (the pair's), or a hand-designed one: adam, rmsprop, nesterov
     recurrent: RecurrentRule | None = None  # L2L LSTM / Meta-LSTM: stateful, stepped by pipeline.meta.truncated
 
-    def step(self, params: Params, grads: Params, buffers: Params, cfg: SGDConfig, lr: float | torch.Tensor) -> tuple[Params, Params]:
+    def step(
+        self, params: Params, grads: Params, buffers: Params, cfg: SGDConfig, lr: float | torch.Tensor
+    ) -> tuple[Params, Params]:
         """(theta', momentum'): SGD's direction d, scaled by ``lr`` or mapped by the learned update rule."""
         if self.base_optimizer != "sgd":
             return hand_designed_step(self.base_optimizer, params, grads, buffers, lr=float(lr), cfg=cfg)
@@ -79,8 +81,13 @@ class UpdateRule:
         return bool(self.meta_parameters())
 
 
-def build_loss(kind: LossKind, task: str, seed: int, representation: RepresentationConfig = RepresentationConfig(),
-               n_outputs: int = 1) -> nn.Module:
+def build_loss(
+    kind: LossKind,
+    task: str,
+    seed: int,
+    representation: RepresentationConfig = RepresentationConfig(),
+    n_outputs: int = 1,
+) -> nn.Module:
     """A loss representation; learned ones are initialised from ``seed`` alone (``n_outputs`` sets the Taylor scale)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "loss-init", kind))
@@ -88,8 +95,13 @@ def build_loss(kind: LossKind, task: str, seed: int, representation: Representat
             return HandcraftedLoss(task)
         if kind in ("smooth_nn", "relu_nn"):
             variant = "smooth" if kind == "smooth_nn" else "relu"
-            return LossNetwork(task, variant=variant, bias=representation.loss_bias, init=representation.loss_init,
-                               form=representation.loss_form)
+            return LossNetwork(
+                task,
+                variant=variant,
+                bias=representation.loss_bias,
+                init=representation.loss_init,
+                form=representation.loss_form,
+            )
         scale = taylor_scale(task, n_outputs) if representation.taylor_scale == "match_handcrafted" else 1.0
         return TaylorLoss(task, degree=2 if kind == "taylor_quadratic" else 3, scale=scale)
 
@@ -103,9 +115,17 @@ def taylor_scale(task: str, n_outputs: int) -> float:
     return n_outputs**2 / 2 if task == "classification" and n_outputs >= 2 else 1.0
 
 
-def make_rule(loss_kind: LossKind, learns_lr: bool, task: str, base_lr: float, seed: int,
-              representation: RepresentationConfig = RepresentationConfig(), n_outputs: int = 1,
-              update: UpdateKind = "sgd", param_shapes: dict[str, torch.Size] | None = None) -> UpdateRule:
+def make_rule(
+    loss_kind: LossKind,
+    learns_lr: bool,
+    task: str,
+    base_lr: float,
+    seed: int,
+    representation: RepresentationConfig = RepresentationConfig(),
+    n_outputs: int = 1,
+    update: UpdateKind = "sgd",
+    param_shapes: dict[str, torch.Size] | None = None,
+) -> UpdateRule:
     learned_lr = LearnedLearningRate(base_lr, representation.lr_form) if learns_lr else None
     rule = UpdateRule(build_loss(loss_kind, task, seed, representation, n_outputs), base_lr, learned_lr)
     if update in HAND_DESIGNED:
@@ -115,8 +135,11 @@ def make_rule(loss_kind: LossKind, learns_lr: bool, task: str, base_lr: float, s
     elif update != "sgd":
         if param_shapes is None:
             raise ValueError(f"the {update} rule needs the model's parameter shapes")
-        rule.learned_update = (MetaSGDRates(param_shapes, base_lr, representation.rate_form) if update == "meta_sgd"
-                               else MetaCurvature(param_shapes, base_lr, representation.curvature_rank))
+        rule.learned_update = (
+            MetaSGDRates(param_shapes, base_lr, representation.rate_form)
+            if update == "meta_sgd"
+            else MetaCurvature(param_shapes, base_lr, representation.curvature_rank)
+        )
     return rule
 
 
@@ -126,19 +149,41 @@ def build_recurrent(kind: str, base_lr: float, seed: int, representation: Repres
         return MetaLSTMRule(base_lr, representation.lstm_p, representation.meta_lstm_forget_bias)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "rule-init", kind))
-        return LSTMOptimiserRule(representation.lstm_hidden, representation.lstm_layers, "log_sign", representation.lstm_p,
-                                 representation.lstm_output_scale, zero_head=representation.lstm_head_init == "zero")
+        return LSTMOptimiserRule(
+            representation.lstm_hidden,
+            representation.lstm_layers,
+            "log_sign",
+            representation.lstm_p,
+            representation.lstm_output_scale,
+            zero_head=representation.lstm_head_init == "zero",
+        )
 
 
-def build_rule(method: str, task: str, base_lr: float, seed: int, representation: RepresentationConfig = RepresentationConfig(),
-               n_outputs: int = 1, param_shapes: dict[str, torch.Size] | None = None) -> UpdateRule:
+def build_rule(
+    method: str,
+    task: str,
+    base_lr: float,
+    seed: int,
+    representation: RepresentationConfig = RepresentationConfig(),
+    n_outputs: int = 1,
+    param_shapes: dict[str, torch.Size] | None = None,
+) -> UpdateRule:
     """A method's rule at its seeded initial value (before any offline phase)."""
     spec = METHODS[method]
-    return make_rule(spec.loss, spec.learns_lr, task, base_lr, seed, representation, n_outputs, spec.update, param_shapes)
+    return make_rule(
+        spec.loss, spec.learns_lr, task, base_lr, seed, representation, n_outputs, spec.update, param_shapes
+    )
 
 
-def build_init_rule(init: str, task: str, base_lr: float, seed: int, representation: RepresentationConfig = RepresentationConfig(),
-                    n_outputs: int = 1, param_shapes: dict[str, torch.Size] | None = None) -> UpdateRule:
+def build_init_rule(
+    init: str,
+    task: str,
+    base_lr: float,
+    seed: int,
+    representation: RepresentationConfig = RepresentationConfig(),
+    n_outputs: int = 1,
+    param_shapes: dict[str, torch.Size] | None = None,
+) -> UpdateRule:
     """The rule an offline phase trains; identical to ``build_rule`` of every method using it."""
     loss_kind, learns_lr, update = init_representation(init)
     return make_rule(loss_kind, learns_lr, task, base_lr, seed, representation, n_outputs, update, param_shapes)

@@ -7,11 +7,11 @@ adds a^2 b, a b^2, b^3. With c = 0 and weights (b: 0, ab: -2, b^2: 1) the loss i
 (y_hat - y)^2 - y^2: squared error up to a term that does not depend on y_hat.
 
 Initialisation: those squared-error coefficients times ``scale`` (kappa, see
-``rules.taylor_scale``: for classification it matches cross-entropy's gradient scale on a
-fresh model) plus N(0, (0.1 kappa)^2) noise (seeded by the caller). A fully random polynomial usually pushes predictions the wrong way, which the
-short offline phase of the default profile cannot repair; starting near a known-good loss
-is the usual choice for Taylor-parametrised losses (TaylorGLO starts its search the same way).
-"""
+``rules.taylor_scale``: for classification it matches cross-entropy's gradient scale on a fresh
+model) plus N(0, (0.1 kappa)^2) noise (seeded by the caller). A fully random polynomial usually
+pushes predictions the wrong way, which the short offline phase of the default profile cannot
+repair; starting near a known-good loss is the usual choice for Taylor-parametrised losses
+(TaylorGLO starts its search the same way)."""
 
 from __future__ import annotations
 

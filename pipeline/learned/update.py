@@ -9,9 +9,9 @@ momentum as ``torch.optim.SGD`` forms it) to the step subtracted from theta:
   the paper's plain form. Every rate starts at the pair's base learning rate.
 * ``MetaCurvature``: theta' = theta - lr * M(d) with a learned linear map M per tensor
   (Park & Oliva 2019), identity at the start: dense weights W (out x in) get
-  M(d) = A d B (A: out x out, B: in x in, each I + R / size, see ``MetaCurvature``); convolution weights (out x in x kh x kw) get the
-  paper's three factors, one per mode (out, in, the kh*kw filter positions); vectors (biases,
-  BatchNorm scales) an element-wise scale.
+  M(d) = A d B (A: out x out, B: in x in, each I + R / size, see ``MetaCurvature``);
+  convolution weights (out x in x kh x kw) get the paper's three factors, one per mode (out,
+  in, the kh*kw filter positions); vectors (biases, BatchNorm scales) an element-wise scale.
 
 Because M is linear in its factors and d does not depend on them, the one-step
 meta-gradient has a closed form: with V = grad L_val(theta'), dL/dalpha = -V (.) d, and for
@@ -62,7 +62,9 @@ class MetaSGDRates(nn.Module):
         grads = []
         for name in self.names:
             grad = -v[name] * directions[name]
-            grads.append(grad * self.alpha(name).detach() if self.form == "log" else grad)  # d alpha / d log alpha = alpha
+            grads.append(
+                grad * self.alpha(name).detach() if self.form == "log" else grad
+            )  # d alpha / d log alpha = alpha
         return grads
 
 
@@ -108,7 +110,9 @@ class MetaCurvature(nn.Module):
         factors = []
         for key, scale in zip(self.keys[name], self._scales(name)):
             raw = self.raw[key]
-            identity = torch.eye(raw.shape[0], dtype=raw.dtype, device=raw.device) if raw.dim() == 2 else torch.ones_like(raw)
+            identity = (
+                torch.eye(raw.shape[0], dtype=raw.dtype, device=raw.device) if raw.dim() == 2 else torch.ones_like(raw)
+            )
             factors.append(identity + scale * raw)
         return factors
 
@@ -132,7 +136,9 @@ class MetaCurvature(nn.Module):
                 continue
             factors = [f.detach() for f in self._factors(name)]
             adjoints = transform_adjoints(factors, directions[name], v[name])
-            grads.extend(-self.lr * scale * g for g, scale in zip(adjoints, self._scales(name)))  # d factor / d raw = scale
+            grads.extend(
+                -self.lr * scale * g for g, scale in zip(adjoints, self._scales(name))
+            )  # d factor / d raw = scale
         return grads
 
 
@@ -142,7 +148,7 @@ class LowRankFactor:
     def __init__(self, u: torch.Tensor, w: torch.Tensor) -> None:
         self.u, self.w, self.scale = u, w, 1.0 / u.shape[0]
 
-    def detached(self) -> "LowRankFactor":
+    def detached(self) -> LowRankFactor:
         return LowRankFactor(self.u.detach(), self.w.detach())
 
     def left(self, x: torch.Tensor) -> torch.Tensor:
@@ -194,6 +200,8 @@ def transform_adjoints(factors: list[torch.Tensor], d: torch.Tensor, v: torch.Te
             x = flat_d
             for other in (m for m in range(3) if m != mode):
                 x = _mode_product(factors[other], x, other)
-            grads.append(torch.tensordot(torch.movedim(flat_v, mode, 0), torch.movedim(x, mode, 0), dims=([1, 2], [1, 2])))
+            grads.append(
+                torch.tensordot(torch.movedim(flat_v, mode, 0), torch.movedim(x, mode, 0), dims=([1, 2], [1, 2]))
+            )
         return grads
     return [(v * d).reshape(-1)]

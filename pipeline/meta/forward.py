@@ -18,8 +18,9 @@ so the JVP costs the tangent work alone; ``torch.func.jvp`` is the fallback.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
+from typing import cast
 
 import torch
 from torch import nn
@@ -27,7 +28,7 @@ from torch.func import functional_call, jvp
 
 from pipeline.learned.rules import UpdateRule
 from pipeline.meta.linearize import SplitForward, split_forward
-from pipeline.meta.step import Batch, BaseState, meta_objective, step_meta_parameters
+from pipeline.meta.step import BaseState, Batch, meta_objective, step_meta_parameters
 from pipeline.optim import Params, SGDConfig, detached, sgd_directions
 
 
@@ -54,8 +55,17 @@ def batch_statistics_only(model: nn.Module) -> Iterator[None]:
             m.track_running_stats = True
 
 
-def forward_meta_step(model: nn.Module, state: BaseState, rule: UpdateRule, optimizer: torch.optim.Optimizer,
-                      batch: Batch, meta_batch: Batch, cfg: SGDConfig, task: str, traced: bool = True) -> tuple[BaseState, float, float]:
+def forward_meta_step(
+    model: nn.Module,
+    state: BaseState,
+    rule: UpdateRule,
+    optimizer: torch.optim.Optimizer,
+    batch: Batch,
+    meta_batch: Batch,
+    cfg: SGDConfig,
+    task: str,
+    traced: bool = True,
+) -> tuple[BaseState, float, float]:
     """One base step plus one meta step with the forward-mode meta-gradient; same contract as ``online_step``.
 
     ``traced`` takes the JVP from the split forward pass of ``pipeline.meta.linearize``
@@ -65,7 +75,11 @@ def forward_meta_step(model: nn.Module, state: BaseState, rule: UpdateRule, opti
     x, y = batch
     params = {k: p.detach().requires_grad_() for k, p in state.params.items()}
     split = split_forward(model, params, state.buffers, x) if traced and rule.learns_loss else None
-    linear = TracedLinearization(split, params, state.buffers, x) if split is not None else RecomputedLinearization(model, state, params, x)
+    linear = (
+        TracedLinearization(split, params, state.buffers, x)
+        if split is not None
+        else RecomputedLinearization(model, state, params, x)
+    )
     base_loss = rule.loss(linear.outputs, y)
     grads = dict(zip(params, torch.autograd.grad(base_loss, list(params.values()))))
     with torch.no_grad():
@@ -107,12 +121,21 @@ class RecomputedLinearization:
         return _jvp_outputs(self.model, self.state, self.params, v, self.x, self.rng)
 
 
-def _meta_gradients(rule: UpdateRule, state: BaseState, params: Params, new_params: Params, v: Params,
-                    linear: TracedLinearization | RecomputedLinearization, y: torch.Tensor, cfg: SGDConfig, lr: float) -> list[torch.Tensor | None]:
+def _meta_gradients(
+    rule: UpdateRule,
+    state: BaseState,
+    params: Params,
+    new_params: Params,
+    v: Params,
+    linear: TracedLinearization | RecomputedLinearization,
+    y: torch.Tensor,
+    cfg: SGDConfig,
+    lr: float,
+) -> list[torch.Tensor | None]:
     meta_params = rule.meta_parameters()
     if rule.learned_lr is not None:  # theta' = theta - alpha * d: dL/dalpha = -v . d
         with torch.no_grad():
-            d_dot_v = sum(((params[k].detach() - new_params[k]) / lr * v[k]).sum() for k in v)
+            d_dot_v = cast(torch.Tensor, sum(((params[k].detach() - new_params[k]) / lr * v[k]).sum() for k in v))
         chain = lr if rule.learned_lr.form == "log" else 1.0  # dalpha/dlog(alpha) = alpha
         return [-chain * d_dot_v.reshape(p.shape).to(p.dtype) for p in meta_params]
     u = linear.jvp(v)
@@ -127,7 +150,14 @@ def _rng_state(device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]
     return torch.get_rng_state(), torch.cuda.get_rng_state(device) if device.type == "cuda" else None
 
 
-def _jvp_outputs(model: nn.Module, state: BaseState, params: Params, v: Params, x: torch.Tensor, rng: tuple[torch.Tensor, torch.Tensor | None]) -> torch.Tensor:
+def _jvp_outputs(
+    model: nn.Module,
+    state: BaseState,
+    params: Params,
+    v: Params,
+    x: torch.Tensor,
+    rng: tuple[torch.Tensor, torch.Tensor | None],
+) -> torch.Tensor:
     primals = detached(params)
     buffers = {k: b.clone() for k, b in state.buffers.items()}
 
@@ -139,7 +169,9 @@ def _jvp_outputs(model: nn.Module, state: BaseState, params: Params, v: Params, 
         torch.set_rng_state(cpu_state)
         if cuda_state is not None:
             torch.cuda.set_rng_state(cuda_state, x.device)
-        with warnings.catch_warnings():  # torch's first jvp loads decompositions through the deprecated torch.jit.script
+        with (
+            warnings.catch_warnings()
+        ):  # torch's first jvp loads decompositions through the deprecated torch.jit.script
             warnings.filterwarnings("ignore", message=".*torch.jit.script.* is deprecated", category=FutureWarning)
-            _, u = jvp(f, (primals,), (v,))
+            u = jvp(f, (primals,), (v,))[1]
     return u

@@ -38,15 +38,47 @@ from pipeline.optim import Params
 
 aten = torch.ops.aten
 ZERO_SOURCES = {aten.zeros.default, aten.zeros_like.default, aten.new_zeros.default, aten._efficientzerotensor.default}
-ZERO_IF_FIRST_IS = {aten.expand.default, aten.view.default, aten._unsafe_view.default, aten.reshape.default,
-                    aten.alias.default, aten.t.default, aten.permute.default, aten.clone.default}
+ZERO_IF_FIRST_IS = {
+    aten.expand.default,
+    aten.view.default,
+    aten._unsafe_view.default,
+    aten.reshape.default,
+    aten.alias.default,
+    aten.t.default,
+    aten.permute.default,
+    aten.clone.default,
+}
 ZERO_IF_ANY_IS = {aten.mm.default, aten.bmm.default}
 # pure pointwise ops: recomputing one in the tangent graph gives the same bits as the primal graph's
-RECOMPUTABLE = {aten.sub.Tensor, aten.add.Tensor, aten.mul.Tensor, aten.div.Tensor, aten.neg.default, aten.rsqrt.default,
-                aten.relu.default, aten.unsqueeze.default, aten.squeeze.dims, aten.view.default, aten.expand.default}
-VIEWS = {aten.view.default, aten._unsafe_view.default, aten.expand.default, aten.alias.default, aten.t.default, aten.transpose.int,
-         aten.permute.default, aten.unsqueeze.default, aten.squeeze.dims, aten.squeeze.dim, aten.slice.Tensor, aten.select.int,
-         aten.as_strided.default, aten.reshape.default}
+RECOMPUTABLE = {
+    aten.sub.Tensor,
+    aten.add.Tensor,
+    aten.mul.Tensor,
+    aten.div.Tensor,
+    aten.neg.default,
+    aten.rsqrt.default,
+    aten.relu.default,
+    aten.unsqueeze.default,
+    aten.squeeze.dims,
+    aten.view.default,
+    aten.expand.default,
+}
+VIEWS = {
+    aten.view.default,
+    aten._unsafe_view.default,
+    aten.expand.default,
+    aten.alias.default,
+    aten.t.default,
+    aten.transpose.int,
+    aten.permute.default,
+    aten.unsqueeze.default,
+    aten.squeeze.dims,
+    aten.squeeze.dim,
+    aten.slice.Tensor,
+    aten.select.int,
+    aten.as_strided.default,
+    aten.reshape.default,
+}
 
 
 @dataclass(frozen=True)
@@ -58,9 +90,13 @@ class SplitForward:
     param_names: tuple[str, ...]
     buffer_names: tuple[str, ...]
 
-    def forward(self, params: Params, buffers: Params, x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+    def forward(
+        self, params: Params, buffers: Params, x: torch.Tensor
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         """f_theta(x) (differentiable in ``params``; updates ``buffers`` in place) and what the tangent needs."""
-        outputs, saved = self.primal(*(params[k] for k in self.param_names), *(buffers[k] for k in self.buffer_names), x)
+        outputs, saved = self.primal(
+            *(params[k] for k in self.param_names), *(buffers[k] for k in self.buffer_names), x
+        )
         return outputs, tuple(saved)
 
     def jvp(self, saved: tuple[torch.Tensor, ...], tangents: Params) -> torch.Tensor:
@@ -69,7 +105,7 @@ class SplitForward:
             return self.tangent(*(t.detach() for t in saved), *(tangents[k] for k in self.param_names))
 
 
-_CACHE: "weakref.WeakKeyDictionary[nn.Module, dict[tuple[Any, ...], SplitForward | None]]" = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[nn.Module, dict[tuple[Any, ...], SplitForward | None]] = weakref.WeakKeyDictionary()
 
 
 def split_forward(model: nn.Module, params: Params, buffers: Params, x: torch.Tensor) -> SplitForward | None:
@@ -80,8 +116,12 @@ def split_forward(model: nn.Module, params: Params, buffers: Params, x: torch.Te
         try:
             traced[key] = trace_split(model, params, buffers, x)
         except Exception as error:  # noqa: BLE001 - any tracing failure means: use torch.func.jvp instead
-            warnings.warn(f"{type(model).__name__} cannot be traced for the tangent-only JVP ({type(error).__name__}: "
-                          f"{str(error).splitlines()[0] if str(error) else ''}); using torch.func.jvp", RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"{type(model).__name__} cannot be traced for the tangent-only JVP ({type(error).__name__}: "
+                f"{str(error).splitlines()[0] if str(error) else ''}); using torch.func.jvp",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             traced[key] = None
     return traced[key]
 
@@ -96,7 +136,9 @@ def trace_split(model: nn.Module, params: Params, buffers: Params, x: torch.Tens
     """Trace the joint graph on fake tensors (no computation, no random draws) and split it."""
     param_names, buffer_names = tuple(params), tuple(buffers)
 
-    def joint(p: list[torch.Tensor], b: list[torch.Tensor], inputs: torch.Tensor, t: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    def joint(
+        p: list[torch.Tensor], b: list[torch.Tensor], inputs: torch.Tensor, t: list[torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         with fwAD.dual_level():
             duals = {k: fwAD.make_dual(value, tangent) for k, value, tangent in zip(param_names, p, t)}
             primal, tangent = fwAD.unpack_dual(functional_call(model, (duals, dict(zip(buffer_names, b))), (inputs,)))
@@ -112,7 +154,7 @@ def trace_split(model: nn.Module, params: Params, buffers: Params, x: torch.Tens
     fold_zero_tangents(graph)
     merge_duplicates(graph)
     placeholders = [n for n in graph.nodes if n.op == "placeholder"]
-    tangent_inputs = placeholders[len(param_names) + len(buffer_names) + 1:]
+    tangent_inputs = placeholders[len(param_names) + len(buffer_names) + 1 :]
     primal, tangent = _cut(traced, tangent_inputs)
     return SplitForward(primal, tangent, param_names, buffer_names)
 
@@ -140,7 +182,10 @@ def fold_zero_tangents(graph: fx.Graph) -> None:
 def _replace_sum(graph: fx.Graph, node: fx.Node, kept: fx.Node) -> None:
     """node = kept + zero: use kept, broadcast to node's shape where the zero set the shape."""
     kept_val, sum_val = kept.meta.get("val"), node.meta.get("val")
-    if not (isinstance(kept_val, torch.Tensor) and isinstance(sum_val, torch.Tensor)) or kept_val.dtype != sum_val.dtype:
+    if (
+        not (isinstance(kept_val, torch.Tensor) and isinstance(sum_val, torch.Tensor))
+        or kept_val.dtype != sum_val.dtype
+    ):
         return
     if kept_val.shape != sum_val.shape:
         with graph.inserting_before(node):
@@ -158,7 +203,11 @@ def merge_duplicates(graph: fx.Graph) -> None:
     """
     seen: dict[tuple[Any, ...], fx.Node] = {}
     for node in list(graph.nodes):
-        if node.op != "call_function" or node.target not in RECOMPUTABLE | {aten.alias.default, aten.t.default} or _written(node):
+        if (
+            node.op != "call_function"
+            or node.target not in RECOMPUTABLE | {aten.alias.default, aten.t.default}
+            or _written(node)
+        ):
             continue
         key = (node.target, _hashable(node.args), _hashable(node.kwargs))
         if key in seen:
@@ -208,8 +257,18 @@ def _cut(traced: fx.GraphModule, tangent_inputs: list[fx.Node]) -> tuple[fx.Grap
     _check_reads_are_final(graph, tangent_side, saved)
     if tangent_out not in tangent_side:  # an output with no tangent dependence: pass it through
         saved[tangent_out] = None
-    primal = _subgraph(graph, lambda n: n not in on_tangent and n.op != "output", [], lambda env: (env[primal_out], tuple(env[s] for s in saved)))
-    tangent = _subgraph(graph, lambda n: n in tangent_side and n.op == "call_function", list(saved) + tangent_inputs, lambda env: env[tangent_out])
+    primal = _subgraph(
+        graph,
+        lambda n: n not in on_tangent and n.op != "output",
+        [],
+        lambda env: (env[primal_out], tuple(env[s] for s in saved)),
+    )
+    tangent = _subgraph(
+        graph,
+        lambda n: n in tangent_side and n.op == "call_function",
+        list(saved) + tangent_inputs,
+        lambda env: env[tangent_out],
+    )
     return fx.GraphModule(traced, primal), fx.GraphModule(traced, tangent)  # traced holds any constants
 
 
@@ -257,12 +316,18 @@ def _aliases(node: fx.Node) -> list[fx.Node]:
     while stack:
         current = stack.pop()
         found.append(current)
-        stack.extend(u for u in current.users if u.op == "call_function" and u.target in VIEWS and u.args and u.args[0] is current)
+        stack.extend(
+            u
+            for u in current.users
+            if u.op == "call_function" and u.target in VIEWS and u.args and u.args[0] is current
+        )
     return found
 
 
 def _mutates(node: fx.Node) -> bool:
-    return node.op == "call_function" and isinstance(node.target, torch._ops.OpOverload) and node.target._schema.is_mutable
+    return (
+        node.op == "call_function" and isinstance(node.target, torch._ops.OpOverload) and node.target._schema.is_mutable
+    )
 
 
 def _written(node: fx.Node) -> bool:

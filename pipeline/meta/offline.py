@@ -17,19 +17,27 @@ Where that base state comes from is ``reset_interval`` (docs/reproduction.md):
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
 from pipeline.config import OfflineConfig
 from pipeline.learned.rules import UpdateRule
-from pipeline.meta.step import Batch, BaseState, base_step, meta_objective, apply_meta_gradient
+from pipeline.meta.step import BaseState, Batch, apply_meta_gradient, base_step, meta_objective
 from pipeline.optim import SGDConfig, detached
 from pipeline.progress import Progress
 
 
-def unrolled_meta_loss(model: nn.Module, start: BaseState, rule: UpdateRule, batches: list[Batch], meta_batch: Batch, cfg: SGDConfig, task: str) -> tuple[torch.Tensor, BaseState]:
+def unrolled_meta_loss(
+    model: nn.Module,
+    start: BaseState,
+    rule: UpdateRule,
+    batches: list[Batch],
+    meta_batch: Batch,
+    cfg: SGDConfig,
+    task: str,
+) -> tuple[torch.Tensor, BaseState]:
     """(L_T(theta_S), theta_S detached) after S = len(batches) differentiable steps from ``start``.
 
     The meta-loss is differentiable in the rule; the detached end state is where a

@@ -33,7 +33,7 @@ class BaseState:
     momentum: Params = field(default_factory=dict)
 
     @classmethod
-    def from_module(cls, model: nn.Module) -> "BaseState":
+    def from_module(cls, model: nn.Module) -> BaseState:
         return cls(
             {k: v.detach().clone() for k, v in model.named_parameters()},
             {k: v.detach().clone() for k, v in model.named_buffers()},
@@ -47,7 +47,9 @@ def forward(model: nn.Module, params: Params, buffers: Params, x: torch.Tensor, 
     return functional_call(model, (params, buffers), (x,))
 
 
-def base_step(model: nn.Module, state: BaseState, rule: UpdateRule, batch: Batch, cfg: SGDConfig, differentiable: bool) -> tuple[Params, Params, torch.Tensor]:
+def base_step(
+    model: nn.Module, state: BaseState, rule: UpdateRule, batch: Batch, cfg: SGDConfig, differentiable: bool
+) -> tuple[Params, Params, torch.Tensor]:
     """theta' = SGD(theta, grad_theta M(y, f_theta(x))); returns (theta', momentum', M).
 
     With ``differentiable`` the result stays in the autograd graph (second-order through
@@ -83,7 +85,9 @@ def apply_meta_gradient(rule: UpdateRule, optimizer: torch.optim.Optimizer, meta
     step_meta_parameters(meta_params, torch.autograd.grad(meta_loss, meta_params, allow_unused=True), optimizer)
 
 
-def step_meta_parameters(meta_params: list[torch.Tensor], grads: Sequence[torch.Tensor | None], optimizer: torch.optim.Optimizer) -> None:
+def step_meta_parameters(
+    meta_params: list[torch.Tensor], grads: Sequence[torch.Tensor | None], optimizer: torch.optim.Optimizer
+) -> None:
     """Install the meta-gradients (None: no path to the meta-loss, an exact zero) and step."""
     for param, grad in zip(meta_params, grads):
         param.grad = torch.zeros_like(param) if grad is None else grad

@@ -18,8 +18,9 @@ and finite differences (float64).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -27,7 +28,7 @@ from torch import nn
 from pipeline.config import OfflineConfig
 from pipeline.learned.handcrafted import task_loss
 from pipeline.learned.recurrent import CHUNK, RecurrentRule, RecurrentState, flatten, unflatten
-from pipeline.meta.step import Batch, BaseState, forward, meta_objective, step_meta_parameters
+from pipeline.meta.step import BaseState, Batch, forward, step_meta_parameters
 from pipeline.optim import Params, SGDConfig, sgd_directions
 from pipeline.progress import Progress
 
@@ -59,8 +60,14 @@ def surrogate_meta_gradient(rule: RecurrentRule, window: Window) -> list[torch.T
     return total
 
 
-def loss_and_gradients(model: nn.Module, params: Params, buffers: Params, batch: Batch,
-                       loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], track_stats: bool) -> tuple[torch.Tensor, Params]:
+def loss_and_gradients(
+    model: nn.Module,
+    params: Params,
+    buffers: Params,
+    batch: Batch,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    track_stats: bool,
+) -> tuple[torch.Tensor, Params]:
     """(loss, its gradient in every parameter), nothing kept in a graph."""
     leaves = {k: p.detach().requires_grad_() for k, p in params.items()}
     x, y = batch
@@ -71,8 +78,16 @@ def loss_and_gradients(model: nn.Module, params: Params, buffers: Params, batch:
 class TruncatedTrainer:
     """Base steps under a recurrent rule; with a meta optimiser, a meta step after every ``unroll`` of them."""
 
-    def __init__(self, model: nn.Module, rule: RecurrentRule, loss: nn.Module, sgd: SGDConfig, task: str, unroll: int,
-                 optimizer: torch.optim.Optimizer | None) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        rule: RecurrentRule,
+        loss: nn.Module,
+        sgd: SGDConfig,
+        task: str,
+        unroll: int,
+        optimizer: torch.optim.Optimizer | None,
+    ) -> None:
         self.model, self.rule, self.loss, self.sgd, self.task = model, rule, loss, sgd, task
         self.unroll, self.optimizer = unroll, optimizer
         self.rule_state: RecurrentState = []
@@ -81,7 +96,9 @@ class TruncatedTrainer:
     def start(self, base: BaseState) -> None:
         """A fresh rule state (and truncation) for the base state ``base``."""
         theta = flatten(base.params).detach()
-        self.rule_state = [s.detach().clone() for s in self.rule.initial_state(theta)]  # a constant of the first truncation
+        self.rule_state = [
+            s.detach().clone() for s in self.rule.initial_state(theta)
+        ]  # a constant of the first truncation
         self.window = Window(theta, self.rule_state)
 
     def advance(self, base: BaseState, batch: Batch, meta_batch: Batch | None) -> tuple[BaseState, float, float | None]:
@@ -93,14 +110,22 @@ class TruncatedTrainer:
         params = unflatten(theta, base.params)
         meta_loss = None
         if self.optimizer is not None and meta_batch is not None and self.window is not None:
-            meta_value, adjoint = loss_and_gradients(self.model, params, base.buffers, meta_batch,
-                                                     lambda out, y: task_loss(self.task, out, y), track_stats=False)
+            meta_value, adjoint = loss_and_gradients(
+                self.model,
+                params,
+                base.buffers,
+                meta_batch,
+                lambda out, y: task_loss(self.task, out, y),
+                track_stats=False,
+            )
             meta_loss = float(meta_value)
             self.window.directions.append(direction)
             self.window.losses.append(loss)
             self.window.adjoints.append(flatten(adjoint))
             if len(self.window.directions) == self.unroll:
-                step_meta_parameters(list(self.rule.parameters()), surrogate_meta_gradient(self.rule, self.window), self.optimizer)
+                step_meta_parameters(
+                    list(self.rule.parameters()), surrogate_meta_gradient(self.rule, self.window), self.optimizer
+                )
                 self.window = Window(theta, self.rule_state)
         return BaseState(params, base.buffers, momentum), float(loss), meta_loss
 
@@ -111,20 +136,37 @@ class TruncatedTrainer:
     def load_state_dict(self, saved: dict[str, Any], device: torch.device) -> None:
         self.rule_state = [t.to(device) for t in saved["rule_state"]]
         window = saved["window"]
-        self.window = None if window is None else Window(
-            window["theta"].to(device), [t.to(device) for t in window["state"]],
-            *([t.to(device) for t in window[key]] for key in ("directions", "losses", "adjoints")))
+        self.window = (
+            None
+            if window is None
+            else Window(
+                window["theta"].to(device),
+                [t.to(device) for t in window["state"]],
+                *([t.to(device) for t in window[key]] for key in ("directions", "losses", "adjoints")),
+            )
+        )
 
 
-def learn_offline_recurrent(model: nn.Module, fresh_state: Callable[[int], BaseState], rule: RecurrentRule, loss: nn.Module,
-                            next_train: Callable[[], Batch], next_meta: Callable[[], Batch], cfg: OfflineConfig,
-                            sgd: SGDConfig, task: str, progress: Progress | None = None) -> list[float]:
+def learn_offline_recurrent(
+    model: nn.Module,
+    fresh_state: Callable[[int], BaseState],
+    rule: RecurrentRule,
+    loss: nn.Module,
+    next_train: Callable[[], Batch],
+    next_meta: Callable[[], Batch],
+    cfg: OfflineConfig,
+    sgd: SGDConfig,
+    task: str,
+    progress: Progress | None = None,
+) -> list[float]:
     """Meta-train ``rule`` in place: ``cfg.steps`` truncations of ``cfg.inner_steps`` base steps each.
 
     The base model (and the rule's state) starts afresh every ``reset_interval`` truncations
     (0: one trajectory); the history holds each truncation's mean meta-loss.
     """
-    trainer = TruncatedTrainer(model, rule, loss, sgd, task, cfg.inner_steps, torch.optim.Adam(rule.parameters(), lr=cfg.meta_lr))
+    trainer = TruncatedTrainer(
+        model, rule, loss, sgd, task, cfg.inner_steps, torch.optim.Adam(rule.parameters(), lr=cfg.meta_lr)
+    )
     history: list[float] = []
     base: BaseState | None = None
     for i in range(cfg.steps):

@@ -11,7 +11,8 @@ theta is one flat tensor; the problem supplies ``objective(theta, batch) -> loss
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -24,8 +25,9 @@ def _detached(state: LSTMState) -> LSTMState:
     return [(h.detach(), c.detach()) for h, c in state]
 
 
-def truncation(net: CoordinatewiseLSTM, objective: Objective, theta: torch.Tensor, state: LSTMState,
-               batches: list[Any]) -> tuple[torch.Tensor, torch.Tensor, LSTMState, list[float]]:
+def truncation(
+    net: CoordinatewiseLSTM, objective: Objective, theta: torch.Tensor, state: LSTMState, batches: list[Any]
+) -> tuple[torch.Tensor, torch.Tensor, LSTMState, list[float]]:
     """(meta-loss, theta_T detached, state detached, f(theta_t) for t < T) over one truncation.
 
     The meta-loss sums f(theta_t) for t = 1..T-1 on the step's own batch and f(theta_T) on
@@ -46,8 +48,15 @@ def truncation(net: CoordinatewiseLSTM, objective: Objective, theta: torch.Tenso
     return meta_loss, theta.detach(), _detached(state), losses
 
 
-def meta_train_episode(net: CoordinatewiseLSTM, optimizer: torch.optim.Optimizer, objective: Objective, theta0: torch.Tensor,
-                       next_batch: Callable[[], Any], steps: int, unroll: int) -> list[float]:
+def meta_train_episode(
+    net: CoordinatewiseLSTM,
+    optimizer: torch.optim.Optimizer,
+    objective: Objective,
+    theta0: torch.Tensor,
+    next_batch: Callable[[], Any],
+    steps: int,
+    unroll: int,
+) -> list[float]:
     """One optimisation run of ``steps`` steps from theta0, an Adam step on phi after every truncation."""
     theta, state, losses = theta0, net.initial_state(theta0.numel(), theta0), []
     for start in range(0, steps, unroll):
@@ -60,8 +69,9 @@ def meta_train_episode(net: CoordinatewiseLSTM, optimizer: torch.optim.Optimizer
     return losses
 
 
-def run_learned(net: CoordinatewiseLSTM, objective: Objective, theta0: torch.Tensor, next_batch: Callable[[], Any],
-                steps: int) -> list[float]:
+def run_learned(
+    net: CoordinatewiseLSTM, objective: Objective, theta0: torch.Tensor, next_batch: Callable[[], Any], steps: int
+) -> list[float]:
     """f(theta_t) for t = 0..steps under the frozen optimiser (no meta-gradient)."""
     theta, state, losses = theta0.detach(), net.initial_state(theta0.numel(), theta0), []
     for _ in range(steps):

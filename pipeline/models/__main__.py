@@ -16,7 +16,10 @@ def main() -> None:
         print(json.dumps(records, indent=2))
         return
     for r in records:
-        print(f"{r['name']:<12} input {tuple(r['input_shape'])!s:<14} outputs {r['n_outputs']:<4} params {r['n_params']:>12,}")
+        print(
+            f"{r['name']:<12} input {tuple(r['input_shape'])!s:<14} "  # type: ignore[arg-type]
+            f"outputs {r['n_outputs']:<4} params {r['n_params']:>12,}"
+        )
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ whole of a disabled tune stage) needs only names and requirements.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 Needs = Literal["any", "classification", "image", "rgb32"]
 
@@ -22,8 +23,15 @@ class ModelInfo:
 
 
 MODEL_NEEDS: dict[str, Needs] = {
-    "logistic": "classification", "mlp": "any", "lenet5": "image", "vgg16": "rgb32", "allcnnc": "rgb32",
-    "resnet18": "rgb32", "squeezenet": "rgb32", "wrn28_10": "rgb32", "wrn16_8": "rgb32",
+    "logistic": "classification",
+    "mlp": "any",
+    "lenet5": "image",
+    "vgg16": "rgb32",
+    "allcnnc": "rgb32",
+    "resnet18": "rgb32",
+    "squeezenet": "rgb32",
+    "wrn28_10": "rgb32",
+    "wrn16_8": "rgb32",
 }
 RGB32_DATASETS = ("cifar10", "cifar100", "svhn")
 

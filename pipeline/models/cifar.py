@@ -20,8 +20,9 @@ class VGG16(nn.Module):
             if item == "M":
                 layers.append(nn.MaxPool2d(2))
             else:
-                layers += [nn.Conv2d(channels, int(item), 3, padding=1), nn.BatchNorm2d(int(item)), nn.ReLU()]
-                channels = int(item)
+                width = int(item)  # type: ignore[call-overload]  # the layout holds widths and 'M'
+                layers += [nn.Conv2d(channels, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU()]
+                channels = width
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Linear(512, n_outputs)
 
@@ -42,10 +43,19 @@ class AllCNNC(nn.Module):
 
         self.net = nn.Sequential(
             nn.Dropout(0.2),
-            *conv(input_shape[0], 96, 3), *conv(96, 96, 3), *conv(96, 96, 3, stride=2), nn.Dropout(0.5),
-            *conv(96, 192, 3), *conv(192, 192, 3), *conv(192, 192, 3, stride=2), nn.Dropout(0.5),
-            *conv(192, 192, 3, padding=0), *conv(192, 192, 1, padding=0),
-            nn.Conv2d(192, n_outputs, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            *conv(input_shape[0], 96, 3),
+            *conv(96, 96, 3),
+            *conv(96, 96, 3, stride=2),
+            nn.Dropout(0.5),
+            *conv(96, 192, 3),
+            *conv(192, 192, 3),
+            *conv(192, 192, 3, stride=2),
+            nn.Dropout(0.5),
+            *conv(192, 192, 3, padding=0),
+            *conv(192, 192, 1, padding=0),
+            nn.Conv2d(192, n_outputs, 1),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -72,10 +82,19 @@ class SqueezeNet(nn.Module):
     def __init__(self, input_shape: tuple[int, ...], n_outputs: int) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(input_shape[0], 64, 3, padding=1), nn.ReLU(),
-            nn.MaxPool2d(2), Fire(64, 16, 64), Fire(128, 16, 64),
-            nn.MaxPool2d(2), Fire(128, 32, 128), Fire(256, 32, 128),
-            nn.MaxPool2d(2), Fire(256, 48, 192), Fire(384, 48, 192), Fire(384, 64, 256), Fire(512, 64, 256),
+            nn.Conv2d(input_shape[0], 64, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            Fire(64, 16, 64),
+            Fire(128, 16, 64),
+            nn.MaxPool2d(2),
+            Fire(128, 32, 128),
+            Fire(256, 32, 128),
+            nn.MaxPool2d(2),
+            Fire(256, 48, 192),
+            Fire(384, 48, 192),
+            Fire(384, 64, 256),
+            Fire(512, 64, 256),
         )
         self.classifier = nn.Sequential(
             nn.Dropout(0.5), nn.Conv2d(512, n_outputs, 1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten()

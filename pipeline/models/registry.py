@@ -6,20 +6,34 @@ Meta-LR, Taylor) starts from bit-identical weights for the same seed, as the pap
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Callable
 
 import torch
 from torch import nn
 
-from pipeline.models.cifar import VGG16, AllCNNC, SqueezeNet
 from pipeline.models.catalog import MODEL_NEEDS, RGB32_DATASETS, ModelInfo, check_pairing
+from pipeline.models.cifar import VGG16, AllCNNC, SqueezeNet
 from pipeline.models.resnet import ResNet18, WideResNet
 from pipeline.models.small import MLP, LeNet5, LogisticRegression
 
-__all__ = ["MODELS", "RGB32_DATASETS", "ModelInfo", "build_model", "check_pairing", "count_parameters", "describe_models"]
+__all__ = [
+    "MODELS",
+    "RGB32_DATASETS",
+    "ModelInfo",
+    "build_model",
+    "check_pairing",
+    "count_parameters",
+    "describe_models",
+]
 
-def _info(name: str, build: Callable[[tuple[int, ...], int], nn.Module], example_shape: tuple[int, ...], example_outputs: int = 10) -> ModelInfo:
+
+def _info(
+    name: str,
+    build: Callable[[tuple[int, ...], int], nn.Module],
+    example_shape: tuple[int, ...],
+    example_outputs: int = 10,
+) -> ModelInfo:
     return ModelInfo(name, build, MODEL_NEEDS[name], example_shape, example_outputs)
 
 
@@ -57,8 +71,13 @@ def describe_models() -> list[dict[str, object]]:
     records = []
     for info in MODELS.values():
         model = build_model(info.name, info.example_shape, info.example_outputs, seed=0)
-        records.append({"name": info.name, "input_shape": list(info.example_shape), "n_outputs": info.example_outputs,
-                        "n_params": count_parameters(model), "needs": info.needs})
+        records.append(
+            {
+                "name": info.name,
+                "input_shape": list(info.example_shape),
+                "n_outputs": info.example_outputs,
+                "n_params": count_parameters(model),
+                "needs": info.needs,
+            }
+        )
     return records
-
-

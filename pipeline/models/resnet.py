@@ -29,7 +29,9 @@ class ResNet18(nn.Module):
 
     def __init__(self, input_shape: tuple[int, ...], n_outputs: int) -> None:
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(input_shape[0], 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU())
+        self.stem = nn.Sequential(
+            nn.Conv2d(input_shape[0], 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU()
+        )
         blocks, c_in = [], 64
         for c_out, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
             blocks += [BasicBlock(c_in, c_out, stride), BasicBlock(c_out, c_out, 1)]
@@ -67,7 +69,9 @@ class WideResNet(nn.Module):
     """WRN-depth-k (Zagoruyko & Komodakis 2016): WRN-28-10 has 36,479,194 parameters and
     WRN-16-8 10,961,370 for 10 classes (36,536,884 for WRN-28-10 on CIFAR-100)."""
 
-    def __init__(self, input_shape: tuple[int, ...], n_outputs: int, depth: int, width: int, dropout: float = 0.0) -> None:
+    def __init__(
+        self, input_shape: tuple[int, ...], n_outputs: int, depth: int, width: int, dropout: float = 0.0
+    ) -> None:
         super().__init__()
         if (depth - 4) % 6:
             raise ValueError(f"WideResNet depth must be 6n+4, got {depth}")

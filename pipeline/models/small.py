@@ -26,8 +26,10 @@ class MLP(nn.Module):
     def __init__(self, input_shape: tuple[int, ...], n_outputs: int, hidden: int = 1000) -> None:
         super().__init__()
         self.layers = nn.Sequential(
-            nn.Linear(math.prod(input_shape), hidden), nn.ReLU(),
-            nn.Linear(hidden, hidden), nn.ReLU(),
+            nn.Linear(math.prod(input_shape), hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
             nn.Linear(hidden, n_outputs),
         )
 
@@ -60,12 +62,18 @@ class LeNet5(nn.Module):
         channels = input_shape[0]
         self.resize = to_32x32(input_shape)
         self.features = nn.Sequential(
-            nn.Conv2d(channels, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(channels, 6, 5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
         )
         self.classifier = nn.Sequential(
-            nn.Linear(16 * 5 * 5, 120), nn.ReLU(),
-            nn.Linear(120, 84), nn.ReLU(),
+            nn.Linear(16 * 5 * 5, 120),
+            nn.ReLU(),
+            nn.Linear(120, 84),
+            nn.ReLU(),
             nn.Linear(84, n_outputs),
         )
 

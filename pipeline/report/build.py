@@ -8,17 +8,25 @@ from typing import Any
 from pipeline.artifacts import EVAL_ROOT, INIT_ROOT, RUNS_ROOT
 from pipeline.config import Params
 from pipeline.data.registry import DATASETS
+from pipeline.exports import export_command, exports_a_loss
 from pipeline.fewshot import report as fewshot_report
 from pipeline.fewshot.artifacts import RESULTS as FEWSHOT_RESULTS
 from pipeline.grid import all_inits, methods_on
 from pipeline.io import atomic_path, write_json, write_text
+from pipeline.methods import METHODS
 from pipeline.report import l2l as l2l_report
 from pipeline.report import plots
-from pipeline.report.l2l import L2L_ROOT
-from pipeline.methods import METHODS
-from pipeline.report.collect import Cell, collect, finished_runs, load_histories, load_offline_info, load_snapshots, mean_curve
+from pipeline.report.collect import (
+    Cell,
+    collect,
+    finished_runs,
+    load_histories,
+    load_offline_info,
+    load_snapshots,
+    mean_curve,
+)
 from pipeline.report.comparisons import Histories, comparisons_markdown, convergence_metrics, pair_comparisons
-from pipeline.exports import export_command, exports_a_loss
+from pipeline.report.l2l import L2L_ROOT
 from pipeline.report.movement import movement_markdown, online_movement
 from pipeline.report.page import write_page
 from pipeline.report.tables import metrics, metrics_detail, results_markdown
@@ -29,33 +37,58 @@ from pipeline.tuning.files import TUNING_ROOT, tuning_dir
 LOSS_PLOT_METHODS = ("adalfl",)  # the paper's Figure 1/4 shows AdaLFL's loss over training
 
 
-def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = EVAL_ROOT, runs_root: Path = RUNS_ROOT,
-                 tuning_root: Path = TUNING_ROOT, init_root: Path = INIT_ROOT, stamp: str = "",
-                 fewshot_root: Path = FEWSHOT_RESULTS, timings_root: Path = TIMINGS_ROOT, l2l_root: Path = L2L_ROOT) -> dict:
+def build_report(
+    params: Params,
+    out: Path = Path("reports"),
+    eval_root: Path = EVAL_ROOT,
+    runs_root: Path = RUNS_ROOT,
+    tuning_root: Path = TUNING_ROOT,
+    init_root: Path = INIT_ROOT,
+    stamp: str = "",
+    fewshot_root: Path = FEWSHOT_RESULTS,
+    timings_root: Path = TIMINGS_ROOT,
+    l2l_root: Path = L2L_ROOT,
+) -> dict:
     cells = collect(params, eval_root, timings_root)
-    histories = {pair: {m: load_histories(pair, m, params.seeds, runs_root) for m in methods_on(params, pair)}
-                 for pair in params.run.pairs}
+    histories = {
+        pair: {m: load_histories(pair, m, params.seeds, runs_root) for m in methods_on(params, pair)}
+        for pair in params.run.pairs
+    }
     compared = {pair: pair_comparisons(cells[pair], histories[pair], params.seeds) for pair in params.run.pairs}
     convergence = convergence_metrics(compared)
-    moved = {pair: {m: v for m in methods_on(params, pair)
-                    if (v := online_movement(pair, m, params.seeds, init_root, runs_root)) is not None}
-             for pair in params.run.pairs}
+    moved = {
+        pair: {
+            m: v
+            for m in methods_on(params, pair)
+            if (v := online_movement(pair, m, params.seeds, init_root, runs_root)) is not None
+        }
+        for pair in params.run.pairs
+    }
     transferred = transfer_cells(params, eval_root, timings_root)
     transfer_compared = transfer_comparisons(params, cells, transferred)
     fewshot_md, fewshot_metrics = fewshot_report.section(params.fewshot, fewshot_root)
     l2l_md, l2l_figures = l2l_report.section(params.l2l.problems, l2l_root)
-    table = (results_markdown(params, cells) + "\n"
-             + "\n".join(comparisons_markdown(compared) + movement_markdown(moved)
-                         + transfer_markdown(params, transferred, transfer_compared) + export_markdown(params))
-             + (f"\n{fewshot_md}" if fewshot_md else "") + (f"\n{l2l_md}" if l2l_md else "")
-             + (f"\n{stamp}\n" if stamp else ""))
+    table = (
+        results_markdown(params, cells)
+        + "\n"
+        + "\n".join(
+            comparisons_markdown(compared)
+            + movement_markdown(moved)
+            + transfer_markdown(params, transferred, transfer_compared)
+            + export_markdown(params)
+        )
+        + (f"\n{fewshot_md}" if fewshot_md else "")
+        + (f"\n{l2l_md}" if l2l_md else "")
+        + (f"\n{stamp}\n" if stamp else "")
+    )
     images: list[tuple[str, Path]] = []
     with atomic_path(out / "plots") as plot_dir, atomic_path(out / "curves") as curve_dir:
         plot_dir.mkdir()
         curve_dir.mkdir()
         for pair in params.run.pairs:
-            images += _pair_figures(params, pair, cells[pair], histories[pair], convergence[pair], plot_dir, curve_dir,
-                                    runs_root, init_root)
+            images += _pair_figures(
+                params, pair, cells[pair], histories[pair], convergence[pair], plot_dir, curve_dir, runs_root, init_root
+            )
         images += fewshot_report.adaptation_figures(params.fewshot, fewshot_root, plot_dir)
     images = [(caption, out / "plots" / path.name) for caption, path in images] + l2l_figures
     for pair, row in cells.items():  # the Optuna study behind every tuned cell (marked † in the table)
@@ -84,13 +117,23 @@ def build_report(params: Params, out: Path = Path("reports"), eval_root: Path = 
     return summary
 
 
-def _pair_figures(params: Params, pair: str, cells: dict[str, Cell], histories: Histories,
-                  convergence: dict[str, dict[str, Any]], plot_dir: Path, curve_dir: Path, runs_root: Path,
-                  init_root: Path) -> list[tuple[str, Path]]:
+def _pair_figures(
+    params: Params,
+    pair: str,
+    cells: dict[str, Cell],
+    histories: Histories,
+    convergence: dict[str, dict[str, Any]],
+    plot_dir: Path,
+    curve_dir: Path,
+    runs_root: Path,
+    init_root: Path,
+) -> list[tuple[str, Path]]:
     task = DATASETS[params.pairs[pair].dataset].task
     metric = "error rate" if task == "classification" else "MSE"
     diverged = {m: set(cells[m].diverged_seeds) for m in cells}
-    _write_curve_csv(curve_dir / f"{pair}.csv", {m: finished_runs(runs, params.seeds, diverged[m]) for m, runs in histories.items()})
+    _write_curve_csv(
+        curve_dir / f"{pair}.csv", {m: finished_runs(runs, params.seeds, diverged[m]) for m, runs in histories.items()}
+    )
     figures = [(f"{pair}: learning curves", plot_dir / f"{pair}_curves.png")]
     auc = {m: convergence[m]["valid_error_auc"] for m in histories}
     labels = {m: f"{m} (AUC {auc[m]:.3g})" if auc[m] is not None else m for m in histories}
@@ -104,7 +147,9 @@ def _pair_figures(params: Params, pair: str, cells: dict[str, Cell], histories: 
     offline = {init: load_offline_info(pair, init, params.seeds, init_root) for init in _offline_phases(params, pair)}
     if any(offline.values()):
         path = plot_dir / f"{pair}_offline_meta_loss.png"
-        plots.offline_meta_loss(path, pair, {init: [i["meta_loss"] for i in infos] for init, infos in offline.items() if infos})
+        plots.offline_meta_loss(
+            path, pair, {init: [i["meta_loss"] for i in infos] for init, infos in offline.items() if infos}
+        )
         figures.append((f"{pair}: offline phases' meta-loss (validation task loss after the step), every seed", path))
     return figures
 
@@ -115,22 +160,35 @@ def export_markdown(params: Params) -> list[str]:
     if not any(methods.values()):
         return []
     seed = params.seeds[0]
-    lines = ["## Take a learned loss home", "",
-             f"Each command writes a self-contained file (seed {seed}; any seed of {list(params.seeds)} works) that "
-             "`pipeline.api.LearnedLoss.load(path)` turns into a loss for any PyTorch loop (README, \"Use a learned "
-             "loss in your own code\").", ""]
-    lines += [f"- {pair} {method}: `{export_command(pair, method, seed)}`" for pair, names in methods.items() for method in names]
+    lines = [
+        "## Take a learned loss home",
+        "",
+        f"Each command writes a self-contained file (seed {seed}; any seed of {list(params.seeds)} works) that "
+        '`pipeline.api.LearnedLoss.load(path)` turns into a loss for any PyTorch loop (README, "Use a learned '
+        'loss in your own code").',
+        "",
+    ]
+    lines += [
+        f"- {pair} {method}: `{export_command(pair, method, seed)}`"
+        for pair, names in methods.items()
+        for method in names
+    ]
     return lines + [""]
 
 
 def _offline_phases(params: Params, pair: str) -> list[str]:
     """The offline phases the pair's methods start from, in run.inits then run_extra.inits order."""
-    return [i for i in all_inits(params) if i != "handcrafted" and any(METHODS[m].init == i for m in methods_on(params, pair))]
+    return [
+        i
+        for i in all_inits(params)
+        if i != "handcrafted" and any(METHODS[m].init == i for m in methods_on(params, pair))
+    ]
 
 
 def _write_curve_csv(path: Path, runs_by_method: dict[str, list]) -> None:
     """step, then one column per method: the mean validation error over the finished seeds (DVC overlays them)."""
-    curves = {method: mean_curve(runs, "valid_error") if runs else ([], [], []) for method, runs in runs_by_method.items()}
+    empty: tuple[Any, Any, Any] = ([], [], [])
+    curves = {method: mean_curve(runs, "valid_error") if runs else empty for method, runs in runs_by_method.items()}
     steps = sorted({int(s) for steps, _, _ in curves.values() for s in steps})
     columns = {method: dict(zip((int(s) for s in steps_), mean)) for method, (steps_, mean, _) in curves.items()}
     rows = ["step," + ",".join(columns)]

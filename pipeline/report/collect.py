@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from scipy import stats
 
 from pipeline.artifacts import EVAL_ROOT, INIT_ROOT, RUNS_ROOT, eval_file, init_dir, run_dir
@@ -53,14 +52,29 @@ class Cell:
             extra["diverged_seeds"] = self.diverged_seeds
         times = self.wall_times()
         if len(errors) == 0:
-            return {"test_error_mean": None, "test_error_std": None, "test_error_ci95": None, "n_seeds": 0, **times, **extra}
-        return {"test_error_mean": float(errors.mean()), "test_error_std": float(errors.std()),
-                "test_error_ci95": ci95_half_width(errors), "n_seeds": len(errors), **times, **extra}
+            return {
+                "test_error_mean": None,
+                "test_error_std": None,
+                "test_error_ci95": None,
+                "n_seeds": 0,
+                **times,
+                **extra,
+            }
+        return {
+            "test_error_mean": float(errors.mean()),
+            "test_error_std": float(errors.std()),
+            "test_error_ci95": ci95_half_width(errors),
+            "n_seeds": len(errors),
+            **times,
+            **extra,
+        }
 
     def wall_times(self) -> dict[str, float | None]:
         """Mean seconds per seed: the offline phase (shared by the methods that start from it) and training."""
-        return {"offline_s": float(np.mean(self.offline_s)) if self.offline_s else None,
-                "train_s": float(np.mean(self.train_s)) if self.train_s else None}
+        return {
+            "offline_s": float(np.mean(self.offline_s)) if self.offline_s else None,
+            "train_s": float(np.mean(self.train_s)) if self.train_s else None,
+        }
 
 
 def ci95_half_width(values: np.ndarray) -> float | None:
@@ -76,7 +90,9 @@ def stage_wall_times(stage: str, item: str, seeds: tuple[int, ...], root: Path =
     return [float(facts[s]["wall_time_s"]) for s in seeds if s in facts]
 
 
-def collect(params: Params, eval_root: Path = EVAL_ROOT, timings_root: Path = TIMINGS_ROOT) -> dict[str, dict[str, Cell]]:
+def collect(
+    params: Params, eval_root: Path = EVAL_ROOT, timings_root: Path = TIMINGS_ROOT
+) -> dict[str, dict[str, Cell]]:
     cells: dict[str, dict[str, Cell]] = {}
     for pair in params.run.pairs:
         for method in methods_on(params, pair):
@@ -95,11 +111,15 @@ def eval_records(pair: str, method: str, seeds: tuple[int, ...], eval_root: Path
     records = {r["seed"]: r for r in evaluated.get(method, [])}
     missing = [s for s in seeds if s not in records]
     if missing:
-        raise FileNotFoundError(f"{eval_file(pair, eval_root)}: no evaluation of {method} for seeds {missing}; run dvc repro")
+        raise FileNotFoundError(
+            f"{eval_file(pair, eval_root)}: no evaluation of {method} for seeds {missing}; run dvc repro"
+        )
     return [records[s] for s in seeds]
 
 
-def load_offline_info(pair: str, init: str, seeds: tuple[int, ...], init_root: Path = INIT_ROOT) -> list[dict[str, Any]]:
+def load_offline_info(
+    pair: str, init: str, seeds: tuple[int, ...], init_root: Path = INIT_ROOT
+) -> list[dict[str, Any]]:
     """Each seed's offline-phase info.json with its meta-loss curve; empty for a method without one.
 
     A seed without one is skipped: with a tuned offline meta lr, train runs its own offline phase.
@@ -117,7 +137,9 @@ def load_offline_info(pair: str, init: str, seeds: tuple[int, ...], init_root: P
     return infos
 
 
-def load_histories(pair: str, method: str, seeds: tuple[int, ...], runs_root: Path = RUNS_ROOT) -> list[list[dict[str, Any]]]:
+def load_histories(
+    pair: str, method: str, seeds: tuple[int, ...], runs_root: Path = RUNS_ROOT
+) -> list[list[dict[str, Any]]]:
     return [json.loads((run_dir(pair, method, s, runs_root) / "history.json").read_text()) for s in seeds]
 
 
@@ -134,5 +156,7 @@ def mean_curve(histories: list[list[dict[str, Any]]], key: str) -> tuple[np.ndar
     """(steps, mean, std) over the seeds, up to the shortest history (a diverged run stops early)."""
     length = min(len(h) for h in histories)
     steps = np.array([row["step"] for row in histories[0][:length]])
-    values = np.array([[row[key] if row[key] is not None else np.nan for row in h[:length]] for h in histories], dtype=float)
+    values = np.array(
+        [[row[key] if row[key] is not None else np.nan for row in h[:length]] for h in histories], dtype=float
+    )
     return steps, np.nanmean(values, axis=0), np.nanstd(values, axis=0)

@@ -21,16 +21,20 @@ def references(methods: list[str]) -> list[tuple[str, str]]:
 
 def pair_comparisons(cells: dict[str, Cell], histories: Histories, seeds: tuple[int, ...]) -> dict[str, Any]:
     """method -> its convergence per seed and its paired comparisons (``vs_<reference>``)."""
-    finished = {m: {r["seed"]: r["test_error"] if r["status"] == "finished" else None for r in cell.records}
-                for m, cell in cells.items()}
+    finished = {
+        m: {r["seed"]: r["test_error"] if r["status"] == "finished" else None for r in cell.records}
+        for m, cell in cells.items()
+    }
     speed = convergence(histories, seeds)
     for method, per_seed in speed.items():  # a diverged run's curve stops early: its area means nothing
         per_seed["auc"] = {s: (v if finished[method].get(s) is not None else None) for s, v in per_seed["auc"].items()}
     auc = {m: speed[m]["auc"] for m in speed}
     out: dict[str, Any] = {m: {"convergence": speed[m]} for m in cells}
     for method, reference in references(list(cells)):
-        out[method][f"vs_{reference}"] = {"test_error": compare(finished, method, reference),
-                                          "auc": compare(auc, method, reference)}
+        out[method][f"vs_{reference}"] = {
+            "test_error": compare(finished, method, reference),
+            "auc": compare(auc, method, reference),
+        }
     return out
 
 
@@ -76,21 +80,27 @@ def _reach_text(steps: dict[int, int | None]) -> str:
 
 
 def comparisons_markdown(comparisons: dict[str, dict[str, Any]]) -> list[str]:
-    lines = ["## Paired comparisons", "",
-             "Per seed (the methods share initial weights and batches), method minus reference: mean difference "
-             "[95% interval], the paired test's verdict at 5% (paired t-test below 6 seeds, where Wilcoxon's "
-             "signed-rank test cannot reach 5%; Wilcoxon from 6 on) and the seeds it rests on. Lower is better. "
-             "AUC: the area under the validation-error curve divided by the steps, i.e. the mean validation "
-             "error over training (lower: converges faster). Reach: the first evaluated step at which the run's "
-             "validation error is at or below the baseline's final one on the same seed.", "",
-             "| pair | method | vs | Δ test error | verdict | Δ AUC | verdict | reaches baseline's final |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "## Paired comparisons",
+        "",
+        "Per seed (the methods share initial weights and batches), method minus reference: mean difference "
+        "[95% interval], the paired test's verdict at 5% (paired t-test below 6 seeds, where Wilcoxon's "
+        "signed-rank test cannot reach 5%; Wilcoxon from 6 on) and the seeds it rests on. Lower is better. "
+        "AUC: the area under the validation-error curve divided by the steps, i.e. the mean validation "
+        "error over training (lower: converges faster). Reach: the first evaluated step at which the run's "
+        "validation error is at or below the baseline's final one on the same seed.",
+        "",
+        "| pair | method | vs | Δ test error | verdict | Δ AUC | verdict | reaches baseline's final |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for pair, row in comparisons.items():
         for method, entry in row.items():
             for key, value in entry.items():
                 if key.startswith("vs_"):
-                    lines.append(f"| {pair} | {method} | {key[3:]} | {diff_text(value['test_error'])} | "
-                                 f"{test_text(value['test_error'])} | {diff_text(value['auc'])} | "
-                                 f"{test_text(value['auc'])} | "
-                                 f"{_reach_text(entry['convergence']['steps_to_reference_final'])} |")
+                    lines.append(
+                        f"| {pair} | {method} | {key[3:]} | {diff_text(value['test_error'])} | "
+                        f"{test_text(value['test_error'])} | {diff_text(value['auc'])} | "
+                        f"{test_text(value['auc'])} | "
+                        f"{_reach_text(entry['convergence']['steps_to_reference_final'])} |"
+                    )
     return lines + [""]

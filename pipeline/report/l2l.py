@@ -17,8 +17,13 @@ def section(problems: tuple[str, ...], root: Path = L2L_ROOT) -> tuple[str, list
         parts.append(table.read_text().strip())
         curves = root / problem / "curves.png"
         if curves.is_file():
-            figures.append((f"L2L benchmark {problem}: training loss of the learned LSTM optimiser and the tuned "
-                            f"hand-designed ones", curves))
+            figures.append(
+                (
+                    f"L2L benchmark {problem}: training loss of the learned LSTM optimiser and the tuned "
+                    f"hand-designed ones",
+                    curves,
+                )
+            )
     if not parts:
         return "", []
     heading = "## L2L benchmark (the LSTM optimiser of seed 002 against tuned SGD, Nesterov, RMSprop and Adam)"

@@ -28,15 +28,19 @@ def relative_change(before: dict[str, torch.Tensor], after: dict[str, torch.Tens
     return float(np.sqrt(delta / norm)) if norm > 0 else None
 
 
-def online_movement(pair: str, method: str, seeds: tuple[int, ...], init_root: Path = INIT_ROOT,
-                    runs_root: Path = RUNS_ROOT) -> dict[int, float | None] | None:
+def online_movement(
+    pair: str, method: str, seeds: tuple[int, ...], init_root: Path = INIT_ROOT, runs_root: Path = RUNS_ROOT
+) -> dict[int, float | None] | None:
     """Seed -> relative change of phi over the online phase; None for a method without both phases."""
     spec = METHODS[method]
     if not spec.online or spec.init == "handcrafted":
         return None
     moved: dict[int, float | None] = {}
     for seed in seeds:
-        start, end = init_dir(pair, spec.init, seed, init_root) / "state.pt", run_dir(pair, method, seed, runs_root) / "learned.pt"
+        start, end = (
+            init_dir(pair, spec.init, seed, init_root) / "state.pt",
+            run_dir(pair, method, seed, runs_root) / "learned.pt",
+        )
         if not (start.is_file() and end.is_file()):  # a tuned method ran its own offline phase: no shared start
             moved[seed] = None
             continue
@@ -53,13 +57,21 @@ def movement_markdown(moved: dict[str, dict[str, dict[int, float | None]]]) -> l
     rows = [(pair, method, values) for pair, row in moved.items() for method, values in row.items()]
     if not rows:
         return []
-    lines = ["## How far the online phase moves phi", "",
-             "The relative change ‖φ_T − φ_0‖ / ‖φ_0‖: the learned representation after training against where the offline "
-             "phase left it, per seed (0: the online phase changed nothing; ML3 is AdaLFL without it).", "",
-             "| pair | method | relative change per seed | mean |", "|---|---|---|---|"]
+    lines = [
+        "## How far the online phase moves phi",
+        "",
+        "The relative change ‖φ_T − φ_0‖ / ‖φ_0‖: the learned representation after training against where the offline "
+        "phase left it, per seed (0: the online phase changed nothing; ML3 is AdaLFL without it).",
+        "",
+        "| pair | method | relative change per seed | mean |",
+        "|---|---|---|---|",
+    ]
     for pair, method, values in rows:
         kept = [v for v in values.values() if v is not None]
         per_seed = ", ".join(f"{v:.3g}" if v is not None else "–" for v in values.values())
-        lines.append(f"| {pair} | {method} | {per_seed} | {np.mean(kept):.3g} |" if kept else
-                     f"| {pair} | {method} | {per_seed} | – |")
+        lines.append(
+            f"| {pair} | {method} | {per_seed} | {np.mean(kept):.3g} |"
+            if kept
+            else f"| {pair} | {method} | {per_seed} | – |"
+        )
     return lines + [""]

@@ -41,13 +41,18 @@ def write_page(path: Path, results_md: str, images: list[tuple[str, Path]]) -> N
     figures = []
     for caption, image in images:
         data = base64.b64encode(image.read_bytes()).decode()
-        figures.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}"><figcaption>{html.escape(caption)}</figcaption></figure>')
+        figures.append(
+            f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        )
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Loss-function learning: results</title>
 <style>
 body {{ font-family: sans-serif; margin: 2em; max-width: 1400px; }}
-table {{ border-collapse: collapse; margin: 1em 0; }} th, td {{ border: 1px solid #bbb; padding: 4px 8px; text-align: right; }}
-th {{ background: #eee; }} figure {{ display: inline-block; margin: 1em; max-width: 100%; vertical-align: top; }} img {{ max-width: 100%; }}
+table {{ border-collapse: collapse; margin: 1em 0; }}
+th, td {{ border: 1px solid #bbb; padding: 4px 8px; text-align: right; }}
+th {{ background: #eee; }} img {{ max-width: 100%; }}
+figure {{ display: inline-block; margin: 1em; max-width: 100%; vertical-align: top; }}
 </style></head><body>
 {markdown_table_to_html(results_md)}
 <h2>Figures</h2>

@@ -13,7 +13,8 @@ paired t-test (differences assumed normal) below; both p-values are reported.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -26,8 +27,15 @@ def paired_test(differences: Sequence[float]) -> dict[str, Any]:
     """Mean difference, its 95% interval, both p-values and the verdict (lower is better)."""
     diff = np.asarray(differences, dtype=float)
     n = len(diff)
-    result: dict[str, Any] = {"n": n, "mean_diff": float(diff.mean()) if n else None, "ci95": None,
-                              "p_t": None, "p_wilcoxon": None, "test": None, "verdict": "level"}
+    result: dict[str, Any] = {
+        "n": n,
+        "mean_diff": float(diff.mean()) if n else None,
+        "ci95": None,
+        "p_t": None,
+        "p_wilcoxon": None,
+        "test": None,
+        "verdict": "level",
+    }
     if n < 2:
         return result
     sd = diff.std(ddof=1)
@@ -39,7 +47,8 @@ def paired_test(differences: Sequence[float]) -> dict[str, Any]:
         result["p_t"] = float(stats.ttest_1samp(diff, 0.0).pvalue)
     result["p_wilcoxon"] = 1.0 if not np.any(diff != 0) else float(stats.wilcoxon(diff).pvalue)
     result["test"] = "wilcoxon" if n >= WILCOXON_MIN_SEEDS else "t"
-    if verdict_p(result) < ALPHA and diff.mean() != 0:
+    p = verdict_p(result)
+    if p is not None and p < ALPHA and diff.mean() != 0:
         result["verdict"] = "better" if diff.mean() < 0 else "worse"
     return result
 
@@ -76,23 +85,22 @@ def final_value(history: list[dict[str, Any]], key: str = "valid_error") -> floa
 
 def compare(values: dict[str, dict[int, float | None]], method: str, reference: str) -> dict[str, Any]:
     """``method`` against ``reference`` on the seeds where both have a value (a diverged run has none)."""
-    seeds = sorted(s for s in values[method] if values[method][s] is not None
-                   and values[reference].get(s) is not None)
+    seeds = sorted(s for s in values[method] if values[method][s] is not None and values[reference].get(s) is not None)
     result = paired_test([values[method][s] - values[reference][s] for s in seeds])  # type: ignore[operator]
     result["seeds"] = seeds
     result["left_out"] = sorted(set(values[method]) - set(seeds))
     return result
 
 
-def convergence(histories: dict[str, list[list[dict[str, Any]]]], seeds: Sequence[int],
-                reference: str = "baseline") -> dict[str, dict[str, Any]]:
+def convergence(
+    histories: dict[str, list[list[dict[str, Any]]]], seeds: Sequence[int], reference: str = "baseline"
+) -> dict[str, dict[str, Any]]:
     """Per method: each seed's AUC and the first step at which it reaches the reference's final
     validation error on the same seed (``None``: never)."""
     targets = {s: final_value(h) for s, h in zip(seeds, histories.get(reference, []))}
     out: dict[str, dict[str, Any]] = {}
     for method, runs in histories.items():
         auc = {s: curve_auc(h) for s, h in zip(seeds, runs)}
-        reach = {s: steps_to_reach(h, targets[s]) if targets.get(s) is not None else None
-                 for s, h in zip(seeds, runs)}
+        reach = {s: steps_to_reach(h, t) if (t := targets.get(s)) is not None else None for s, h in zip(seeds, runs)}
         out[method] = {"auc": auc, "steps_to_reference_final": reach}
     return out

@@ -17,9 +17,15 @@ from pipeline.learned.snapshot import loss_grid  # noqa: E402
 from pipeline.report.collect import finished_runs, mean_curve  # noqa: E402
 
 
-def learning_curves(path: Path, pair: str, histories: dict[str, list[list[dict[str, Any]]]], ylabel: str,
-                    seeds: tuple[int, ...], diverged: dict[str, set[int]],
-                    labels: dict[str, str] | None = None) -> tuple[float, float, str]:
+def learning_curves(
+    path: Path,
+    pair: str,
+    histories: dict[str, list[list[dict[str, Any]]]],
+    ylabel: str,
+    seeds: tuple[int, ...],
+    diverged: dict[str, set[int]],
+    labels: dict[str, str] | None = None,
+) -> tuple[float, float, str]:
     """Validation error vs gradient step: mean over the finished seeds with a ±1 std band, one line per method.
 
     A diverged seed is drawn on its own (dashed, thin) up to its last finite error and marked with an x where it
@@ -49,7 +55,9 @@ def learning_curves(path: Path, pair: str, histories: dict[str, list[list[dict[s
 
 
 def _diverged_run(ax: Any, run: list[dict[str, Any]], colour: str, label: str) -> None:
-    points = [(h["step"], h["valid_error"]) for h in run if h["valid_error"] is not None and np.isfinite(h["valid_error"])]
+    points = [
+        (h["step"], h["valid_error"]) for h in run if h["valid_error"] is not None and np.isfinite(h["valid_error"])
+    ]
     if not points:
         return
     steps, values = zip(*points)
@@ -74,8 +82,9 @@ def loss_evolution(path: Path, pair: str, method: str, task: str, snapshots: dic
     """The learned loss at every recorded step (dark: first, bright: last), one row per seed."""
     seeds = [seed for seed, snaps in snapshots.items() if snaps]
     curves = list(snapshots[seeds[0]][0]["curves"])
-    fig, axes = plt.subplots(len(seeds), len(curves), figsize=(4.6 * len(curves), 3.2 * len(seeds)), squeeze=False,
-                             layout="constrained")  # rows of panels without titles running into the labels above
+    fig, axes = plt.subplots(
+        len(seeds), len(curves), figsize=(4.6 * len(curves), 3.2 * len(seeds)), squeeze=False, layout="constrained"
+    )  # rows of panels without titles running into the labels above
     grid = np.array(loss_grid(task))
     steps = [s["step"] for seed in seeds for s in snapshots[seed]]
     norm = matplotlib.colors.Normalize(vmin=min(steps), vmax=max(max(steps), 1))
@@ -102,8 +111,13 @@ def offline_meta_loss(path: Path, pair: str, curves: dict[str, list[list[float]]
             window = max(1, len(values) // 20)
             smooth = np.convolve(values, np.ones(window) / window, mode="valid")
             ax.plot(np.arange(len(values)), values, color=f"C{index}", alpha=0.15, linewidth=0.6)
-            ax.plot(np.arange(window - 1, len(values)), smooth, color=f"C{index}", linewidth=1.4,
-                    label=init if seed_index == 0 else None)
+            ax.plot(
+                np.arange(window - 1, len(values)),
+                smooth,
+                color=f"C{index}",
+                linewidth=1.4,
+                label=init if seed_index == 0 else None,
+            )
     ax.set(title=f"{pair}: offline meta-loss", xlabel="meta step", ylabel="meta-loss")
     positive = [v for runs in curves.values() for values in runs for v in values if v > 0 and np.isfinite(v)]
     if positive and max(positive) / min(positive) > 10:
@@ -125,8 +139,14 @@ def optimisation_history(path: Path, title: str, trials: list[dict[str, Any]]) -
     done = [t for t in trials if t["state"] == "complete"]
     pruned = [t for t in trials if t["state"] == "pruned" and t["last_value"] is not None]
     ax.scatter([t["number"] for t in done], [t["value"] for t in done], label="complete", zorder=3)
-    ax.scatter([t["number"] for t in pruned], [t["last_value"] for t in pruned], marker="x", color="grey",
-               label="pruned / diverged (last reported)", zorder=2)
+    ax.scatter(
+        [t["number"] for t in pruned],
+        [t["last_value"] for t in pruned],
+        marker="x",
+        color="grey",
+        label="pruned / diverged (last reported)",
+        zorder=2,
+    )
     ordered = sorted(done, key=lambda t: t["number"])
     if ordered:
         best = np.minimum.accumulate([t["value"] for t in ordered])

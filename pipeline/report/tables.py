@@ -16,7 +16,9 @@ PAPER_METHODS = ("baseline", "ml3", "adalfl")
 
 def metrics(cells: dict[str, dict[str, Cell]]) -> dict[str, dict[str, float | None]]:
     """reports/metrics.json: what `dvc exp show` leads with, the mean test error per pair x method."""
-    return {pair: {method: cell.summary()["test_error_mean"] for method, cell in row.items()} for pair, row in cells.items()}
+    return {
+        pair: {method: cell.summary()["test_error_mean"] for method, cell in row.items()} for pair, row in cells.items()
+    }
 
 
 def metrics_detail(cells: dict[str, dict[str, Cell]]) -> dict[str, dict[str, dict[str, Any]]]:
@@ -48,8 +50,10 @@ def tuned_notes(cells: dict[str, dict[str, Cell]]) -> list[str]:
         for method, cell in row.items():
             if cell.tuned:
                 values = ", ".join(f"{k} = {v:.3g}" for k, v in cell.tuned.items())
-                notes.append(f"† {pair} {method}: learning rates tuned by Optuna on validation error ({values}; "
-                             f"study in reports/tuning/{pair}/{method}/)")
+                notes.append(
+                    f"† {pair} {method}: learning rates tuned by Optuna on validation error ({values}; "
+                    f"study in reports/tuning/{pair}/{method}/)"
+                )
     return notes
 
 
@@ -67,8 +71,13 @@ def results_markdown(params: Params, cells: dict[str, dict[str, Cell]]) -> str:
         "MNIST-5k rows show the paper's full-MNIST numbers (60k training images there, 3,600 here); "
         "pairs that are not in the paper (Digits stands in for MNIST offline) have none. "
         "⚠ marks finished seeds no better than a trivial predictor (the training mean / majority class)."
-        + (f" {NOT_RUN} marks a method the pair does not train (run_extra trains it on {', '.join(params.run_extra.pairs)} "
-           "only)." if params.run_extra.pairs else ""),
+        + (
+            f" {NOT_RUN} marks a method the pair does not train "
+            f"(run_extra trains it on {', '.join(params.run_extra.pairs)} "
+            "only)."
+            if params.run_extra.pairs
+            else ""
+        ),
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
@@ -78,8 +87,10 @@ def results_markdown(params: Params, cells: dict[str, dict[str, Cell]]) -> str:
         means = {m: c.summary()["test_error_mean"] for m, c in row.items()}
         finite = [v for v in means.values() if v is not None]
         best = min(finite) if finite else None
-        texts = [cell_text(row[m], len(params.seeds), means[m] is not None and means[m] == best) if m in row else NOT_RUN
-                 for m in methods]
+        texts = [
+            cell_text(row[m], len(params.seeds), means[m] is not None and means[m] == best) if m in row else NOT_RUN
+            for m in methods
+        ]
         paper = TABLE1.get((PAPER_DATASET.get(cfg.dataset, cfg.dataset), cfg.model), {})
         paper_texts = [f"{paper[m][0]:.4f} ± {paper[m][1]:.4f}" if m in paper else "–" for m in paper_cols]
         lines.append("| " + " | ".join([cfg.dataset, cfg.model, *texts, *paper_texts]) + " |")
@@ -93,9 +104,13 @@ def results_markdown(params: Params, cells: dict[str, dict[str, Cell]]) -> str:
 def wall_time_table(params: Params, cells: dict[str, dict[str, Cell]]) -> list[str]:
     """Mean seconds per seed: offline phase + training (the offline phase is shared by methods that start from it)."""
     methods = list(all_methods(params))
-    lines = ["Wall time per seed in seconds, offline phase + training (methods that start from the same offline "
-             "phase share it; it runs once per pair and seed):", "",
-             "| pair | " + " | ".join(methods) + " |", "|" + "---|" * (len(methods) + 1)]
+    lines = [
+        "Wall time per seed in seconds, offline phase + training (methods that start from the same offline "
+        "phase share it; it runs once per pair and seed):",
+        "",
+        "| pair | " + " | ".join(methods) + " |",
+        "|" + "---|" * (len(methods) + 1),
+    ]
     for pair, row in cells.items():
         texts = []
         for method in methods:

@@ -16,20 +16,23 @@ from pipeline.runfacts import TIMINGS_ROOT
 from pipeline.transfer import run_name, transfer_runs
 
 
-def transfer_cells(params: Params, eval_root: Path = EVAL_ROOT,
-                   timings_root: Path = TIMINGS_ROOT) -> dict[str, dict[str, Cell]]:
+def transfer_cells(
+    params: Params, eval_root: Path = EVAL_ROOT, timings_root: Path = TIMINGS_ROOT
+) -> dict[str, dict[str, Cell]]:
     """Pair -> transferred run name -> its evaluations and training times."""
     cells: dict[str, dict[str, Cell]] = {}
     for pair, method, source in transfer_runs(params.transfer):
         name = run_name(method, source)
         cells.setdefault(pair, {})[name] = Cell(
             records=eval_records(pair, name, params.seeds, eval_root),
-            train_s=stage_wall_times("transfer", f"{pair}-{method}-{source}", params.seeds, timings_root))
+            train_s=stage_wall_times("transfer", f"{pair}-{method}-{source}", params.seeds, timings_root),
+        )
     return cells
 
 
-def transfer_comparisons(params: Params, cells: dict[str, dict[str, Cell]],
-                         transferred: dict[str, dict[str, Cell]]) -> dict[str, dict[str, dict[str, Any]]]:
+def transfer_comparisons(
+    params: Params, cells: dict[str, dict[str, Cell]], transferred: dict[str, dict[str, Cell]]
+) -> dict[str, dict[str, dict[str, Any]]]:
     """Pair -> run name -> {"vs_baseline", "vs_<method>"}: paired test-error comparisons where the reference ran."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for pair, method, source in transfer_runs(params.transfer):
@@ -46,17 +49,22 @@ def _errors(cell: Cell) -> dict[int, float | None]:
     return {r["seed"]: r["test_error"] if r["status"] == "finished" else None for r in cell.records}
 
 
-def transfer_markdown(params: Params, transferred: dict[str, dict[str, Cell]],
-                      compared: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
+def transfer_markdown(
+    params: Params, transferred: dict[str, dict[str, Cell]], compared: dict[str, dict[str, dict[str, Any]]]
+) -> list[str]:
     if not transferred:
         return []
-    lines = ["## Transfer: a loss learned on another pair (ML3's meta-test)", "",
-             "Each run trains the pair's seed-k model (its baseline's initial weights and batches) with the loss or "
-             "learning rate that the method learned offline on the source pair's seed k. Test error, then the "
-             "paired difference and verdict against the pair's baseline and against the method learned on the "
-             "pair itself (lower is better).", "",
-             "| pair | method | loss learned on | test error | vs baseline | verdict | vs learned in place | verdict |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "## Transfer: a loss learned on another pair (ML3's meta-test)",
+        "",
+        "Each run trains the pair's seed-k model (its baseline's initial weights and batches) with the loss or "
+        "learning rate that the method learned offline on the source pair's seed k. Test error, then the "
+        "paired difference and verdict against the pair's baseline and against the method learned on the "
+        "pair itself (lower is better).",
+        "",
+        "| pair | method | loss learned on | test error | vs baseline | verdict | vs learned in place | verdict |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for pair, method, source in transfer_runs(params.transfer):
         name = run_name(method, source)
         entry = compared[pair][name]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 import optuna
 import torch
@@ -27,15 +27,24 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def make_objective(data: LoadedData, setup: MethodSetup, method: str, knobs: list[str], space: SearchSpace,
-                   seeds: tuple[int, ...], device: torch.device) -> Callable[[optuna.Trial], float]:
+def make_objective(
+    data: LoadedData,
+    setup: MethodSetup,
+    method: str,
+    knobs: list[str],
+    space: SearchSpace,
+    seeds: tuple[int, ...],
+    device: torch.device,
+) -> Callable[[optuna.Trial], float]:
     """Mean final validation error over ``seeds``; a diverged run prunes the trial."""
 
     def objective(trial: optuna.Trial) -> float:
         trial.set_user_attr("worker", worker_id())
         tuned = apply_values(setup, suggest(trial, knobs, space))
         try:
-            return sum(_seed_error(trial, data, tuned, method, i, seed, device) for i, seed in enumerate(seeds)) / len(seeds)
+            return sum(_seed_error(trial, data, tuned, method, i, seed, device) for i, seed in enumerate(seeds)) / len(
+                seeds
+            )
         except Interrupted:
             trial.set_user_attr("interrupted", True)  # not a failure of these values: the budget gets it back
             raise
@@ -49,7 +58,9 @@ def make_objective(data: LoadedData, setup: MethodSetup, method: str, knobs: lis
     return objective
 
 
-def _seed_error(trial: optuna.Trial, data: LoadedData, tuned: MethodSetup, method: str, index: int, seed: int, device: torch.device) -> float:
+def _seed_error(
+    trial: optuna.Trial, data: LoadedData, tuned: MethodSetup, method: str, index: int, seed: int, device: torch.device
+) -> float:
     offset = index * tuned.pair.steps  # one step axis over the seeds, so the pruner compares like with like
 
     def report(step: int, row: dict[str, float | None]) -> None:
@@ -59,7 +70,9 @@ def _seed_error(trial: optuna.Trial, data: LoadedData, tuned: MethodSetup, metho
         if trial.should_prune():
             raise optuna.TrialPruned(f"validation error {error:.4f} at step {step} (seed {seed})")
 
-    rule = starting_rule(data, tuned.pair, method, seed, device, None, tuned.offline, progress=False, representation=tuned.representation)
+    rule = starting_rule(
+        data, tuned.pair, method, seed, device, None, tuned.offline, progress=False, representation=tuned.representation
+    )
     result = train(data, tuned.pair, tuned.method, rule, seed, device, progress=False, on_record=report)
     if result.status != "finished":
         trial.set_user_attr("status", f"diverged at step {result.diverged_at} (seed {seed})")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import optuna
 
@@ -17,8 +18,15 @@ from pipeline.tuning.space import base_setup, knobs_for, study_name
 from pipeline.tuning.study import fail_dead_trials, open_storage, open_study, redacted, run_trials, summarise
 
 
-def tune_method(params: Params, pair: str, method: str, data_dir: Path, worker: bool, n_trials: int | None,
-                log: Callable[[str], None]) -> dict[str, Any] | None:
+def tune_method(
+    params: Params,
+    pair: str,
+    method: str,
+    data_dir: Path,
+    worker: bool,
+    n_trials: int | None,
+    log: Callable[[str], None],
+) -> dict[str, Any] | None:
     """Run (or, as a ``worker``, join) the study; the stage's result, or None for a worker.
 
     ``n_trials``: exactly this many trials here (default: until the study's budget is used).
@@ -33,13 +41,17 @@ def tune_method(params: Params, pair: str, method: str, data_dir: Path, worker: 
         storage, shown = open_storage(tune, pair, method)
     except ConfigError:
         raise
-    except Exception as error:  # an unreachable server, a bad URL, a missing driver: one line, no traceback, no password
+    except (
+        Exception
+    ) as error:  # an unreachable server, a bad URL, a missing driver: one line, no traceback, no password
         first = redacted((str(error).strip().splitlines() or [""])[0], tune)
         raise ConfigError(f"tune.storage: cannot open the study storage ({type(error).__name__}: {first})") from None
     study = open_study(tune, storage, study_name(tune, setup, pair, method, knobs), worker=worker)
     revived = fail_dead_trials(study, storage)
-    log(f"study {study.study_name} on {shown}: {len(study.trials)} trials so far"
-        + (f", {revived} left running by a dead process marked interrupted" if revived else ""))
+    log(
+        f"study {study.study_name} on {shown}: {len(study.trials)} trials so far"
+        + (f", {revived} left running by a dead process marked interrupted" if revived else "")
+    )
     objective = make_objective(load_prepared(data_dir), setup, method, knobs, tune.space, tune.seeds, device)
     with stop_on_signals() as stop:  # a stop between trials (or in an offline phase) ends the study cleanly
         ran = run_trials(study, storage, objective, tune.n_trials, tune.timeout_s, n_trials, log, stop)

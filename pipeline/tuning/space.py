@@ -13,8 +13,16 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
+from pipeline.config import (
+    MethodConfig,
+    OfflineConfig,
+    PairConfig,
+    Params,
+    RepresentationConfig,
+    SearchSpace,
+    TuneConfig,
+)
 from pipeline.configparse import ConfigError
-from pipeline.config import MethodConfig, RepresentationConfig, OfflineConfig, PairConfig, Params, SearchSpace, TuneConfig
 from pipeline.methods import METHODS
 from pipeline.tuning.files import read_tuning
 
@@ -83,8 +91,14 @@ def apply_values(setup: MethodSetup, values: dict[str, float]) -> MethodSetup:
 def study_name(tune: TuneConfig, setup: MethodSetup, pair: str, method: str, knobs: list[str]) -> str:
     """``<pair>-<method>-<digest of all a trial depends on>``: every worker with the same params
     joins the same study; an edited config starts a fresh one instead of mixing results."""
-    identity = {"pair": asdict(setup.pair), "method": asdict(setup.method), "offline": asdict(setup.offline) if setup.offline else None,
-                "knobs": knobs, "space": asdict(tune.space), "seeds": tune.seeds}
+    identity = {
+        "pair": asdict(setup.pair),
+        "method": asdict(setup.method),
+        "offline": asdict(setup.offline) if setup.offline else None,
+        "knobs": knobs,
+        "space": asdict(tune.space),
+        "seeds": tune.seeds,
+    }
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
     return f"{pair}-{method}-{digest}"
 
@@ -105,7 +119,9 @@ def training_setup(params: Params, pair: str, method: str, folder: Path) -> tupl
     result = read_tuning(folder)
     expected = study_name(params.tune, setup, pair, method, knobs_for(setup, params.tune.space))
     if result.get("study") != expected:
-        raise ConfigError(f"tune: {folder}/result.json comes from study {result.get('study')!r}, the params need "
-                          f"{expected!r}; run the tune stage again (dvc repro)")
+        raise ConfigError(
+            f"tune: {folder}/result.json comes from study {result.get('study')!r}, the params need "
+            f"{expected!r}; run the tune stage again (dvc repro)"
+        )
     tuned = {k: float(v) for k, v in result["best_params"].items()}
     return apply_values(setup, tuned), tuned

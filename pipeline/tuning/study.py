@@ -19,8 +19,9 @@ import hashlib
 import os
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import optuna
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
@@ -43,7 +44,9 @@ def storage_url(tune: TuneConfig) -> str | None:
         return tune.storage
     url = os.environ.get(tune.storage_env)
     if not url:
-        raise ConfigError(f"tune.storage_env: the environment variable {tune.storage_env} is not set (it should hold the storage URL)")
+        raise ConfigError(
+            f"tune.storage_env: the environment variable {tune.storage_env} is not set (it should hold the storage URL)"
+        )
     return url
 
 
@@ -70,7 +73,9 @@ def open_storage(tune: TuneConfig, pair: str, method: str) -> tuple[BaseStorage,
     for attempt in range(3):  # workers starting together race to create the tables; the loser retries
         try:
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats: stable in use since v2.9
+                warnings.simplefilter(
+                    "ignore", optuna.exceptions.ExperimentalWarning
+                )  # heartbeats: stable in use since v2.9
                 return RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S), shown
         except SQLAlchemyError:
             if attempt == 2:
@@ -93,9 +98,15 @@ def open_study(tune: TuneConfig, storage: BaseStorage, name: str, worker: bool) 
     seed = tune.sampler_seed + existing
     if worker:
         seed += int(hashlib.sha256(worker_id().encode()).hexdigest()[:8], 16)
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=tune.startup_trials) if tune.pruning else optuna.pruners.NopPruner()
+    pruner = (
+        optuna.pruners.MedianPruner(n_startup_trials=tune.startup_trials)
+        if tune.pruning
+        else optuna.pruners.NopPruner()
+    )
     sampler = optuna.samplers.TPESampler(seed=seed)
-    return optuna.create_study(study_name=name, storage=storage, direction="minimize", sampler=sampler, pruner=pruner, load_if_exists=True)
+    return optuna.create_study(
+        study_name=name, storage=storage, direction="minimize", sampler=sampler, pruner=pruner, load_if_exists=True
+    )
 
 
 def counts(study: optuna.Study) -> dict[str, int]:
@@ -122,7 +133,11 @@ def fail_dead_trials(study: optuna.Study, storage: BaseStorage) -> int:
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         owner_host, _, pid = str(trial.user_attrs.get("worker", "")).partition(":")
         dead_owner = owner_host == host and pid.isdigit() and not _alive(int(pid))
-        orphan = not owner_host and trial.datetime_start is not None and (now - trial.datetime_start).total_seconds() > ORPHAN_S
+        orphan = (
+            not owner_host
+            and trial.datetime_start is not None
+            and (now - trial.datetime_start).total_seconds() > ORPHAN_S
+        )
         if dead_owner or orphan:
             storage.set_trial_user_attr(trial._trial_id, "interrupted", True)
             storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
@@ -140,8 +155,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def run_trials(study: optuna.Study, storage: BaseStorage, objective: Callable[[optuna.Trial], float], n_trials: int,
-               timeout_s: float | None, max_here: int | None, log: Callable[[str], None], stop: StopRequest | None = None) -> int:
+def run_trials(
+    study: optuna.Study,
+    storage: BaseStorage,
+    objective: Callable[[optuna.Trial], float],
+    n_trials: int,
+    timeout_s: float | None,
+    max_here: int | None,
+    log: Callable[[str], None],
+    stop: StopRequest | None = None,
+) -> int:
     """Run trials one at a time until the study's budget (or ``max_here`` trials here) or the time budget is used up.
 
     A stop request (SIGTERM/SIGINT) ends the study with ``Interrupted`` between trials; one
@@ -150,7 +173,10 @@ def run_trials(study: optuna.Study, storage: BaseStorage, objective: Callable[[o
     started, done_here = time.monotonic(), 0
     while max_here is None or done_here < max_here:
         if stop is not None and stop.requested:
-            raise Interrupted(f"study {study.study_name}: stopped after {done_here} trials here; run it again to continue", stop.signal or 15)
+            raise Interrupted(
+                f"study {study.study_name}: stopped after {done_here} trials here; run it again to continue",
+                stop.signal or 15,
+            )
         fail_dead_trials(study, storage)
         state = counts(study)
         if max_here is None and state["finished"] + state["running"] >= n_trials:
@@ -181,15 +207,35 @@ def summarise(study: optuna.Study, storage_shown: str, knobs: list[str], seeds: 
     trials = study.get_trials(deepcopy=False)
     complete = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
     if not complete:
-        raise ValueError(f"study {study.study_name}: no trial completed ({state['pruned']} pruned or diverged, "
-                         f"{state['fail']} failed); widen tune.space or raise tune.n_trials")
+        raise ValueError(
+            f"study {study.study_name}: no trial completed ({state['pruned']} pruned or diverged, "
+            f"{state['fail']} failed); widen tune.space or raise tune.n_trials"
+        )
     best = min(complete, key=lambda t: (t.value, t.number))
-    return {"study": study.study_name, "storage": storage_shown,
-            "objective": f"final validation error, mean over seeds {list(seeds)}", "knobs": knobs,
-            "best_params": best.params, "best_value": best.value, "best_trial": best.number,
-            "n_trials": state["finished"], "n_complete": state["complete"], "n_pruned": state["pruned"],
-            "n_failed": state["fail"], "n_interrupted": state["interrupted"],
-            "trials": [{"number": t.number, "state": "interrupted" if t.user_attrs.get("interrupted") else t.state.name.lower(),
-                        "value": t.value, "params": t.params,
-                        "last_step": t.last_step, "last_value": t.intermediate_values.get(t.last_step) if t.last_step is not None else None,
-                        "note": t.user_attrs.get("status")} for t in trials if t.state in FINISHED]}
+    return {
+        "study": study.study_name,
+        "storage": storage_shown,
+        "objective": f"final validation error, mean over seeds {list(seeds)}",
+        "knobs": knobs,
+        "best_params": best.params,
+        "best_value": best.value,
+        "best_trial": best.number,
+        "n_trials": state["finished"],
+        "n_complete": state["complete"],
+        "n_pruned": state["pruned"],
+        "n_failed": state["fail"],
+        "n_interrupted": state["interrupted"],
+        "trials": [
+            {
+                "number": t.number,
+                "state": "interrupted" if t.user_attrs.get("interrupted") else t.state.name.lower(),
+                "value": t.value,
+                "params": t.params,
+                "last_step": t.last_step,
+                "last_value": t.intermediate_values.get(t.last_step) if t.last_step is not None else None,
+                "note": t.user_attrs.get("status"),
+            }
+            for t in trials
+            if t.state in FINISHED
+        ],
+    }
