@@ -171,3 +171,11 @@ def test_an_edit_changes_the_digests_of_exactly_the_modules_that_import_it(tmp_p
     after = {p.name: p.read_text() for p in (tmp_path / "code").iterdir()}
     assert after["stages.other.txt"] == before["stages.other.txt"]
     assert after["stages.run.txt"] != before["stages.run.txt"]
+
+
+def test_the_code_stage_also_hashes_a_file_outside_pipeline_and_stages_that_a_stage_imports(tmp_path):
+    write_project(tmp_path, {**TWO_STAGES, "stages/run.py": "from pipeline.a import f\nimport tools.helper\n",
+                             "tools/__init__.py": "", "tools/stage_deps.py": "", "tools/helper.py": ""})
+    deps = expected_code_deps("tools.stage_deps", tmp_path)
+    assert deps == ["pipeline", "stages", "tools/__init__.py", "tools/helper.py", "tools/stage_deps.py"]
+    assert expected_code_deps("stages.run", tmp_path) == ["data/code/stages.run.txt"]

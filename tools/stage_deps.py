@@ -63,8 +63,11 @@ def write_digests(out_dir: Path, root: Path = ROOT) -> list[str]:
 
 def expected_code_deps(module: str, root: Path = ROOT) -> list[str]:
     """A stage's code deps: its digest file; for the `code` stage, the folders it hashes and its own closure."""
-    if module == SELF:
-        return sorted({*SOURCES, *import_closure(SELF, root)})
+    if module == SELF:  # plus any file outside SOURCES that a stage imports, so an edit there re-hashes too
+        outside = {
+            f for m in stage_entry_modules(root) for f in import_closure(m, root) if f.split("/")[0] not in SOURCES
+        }
+        return sorted({*SOURCES, *import_closure(SELF, root), *outside})
     return [digest_file(module)]
 
 
