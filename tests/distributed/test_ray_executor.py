@@ -36,7 +36,7 @@ def stage(repo: Path, name: str, option: str, value: str, params: str, stage_env
 
 def with_executor(repo: Path, name: str, **executor) -> str:
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["executor"] = {**params["executor"], **executor}
+    params["executor"] = {**params["executor"], "workers": 1, **executor}  # the default's 2 workers are local-only
     (repo / name).write_text(yaml.safe_dump(params, sort_keys=False))
     return name
 
