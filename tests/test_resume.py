@@ -33,10 +33,10 @@ PAIR, METHOD, SEEDS = "digits_logistic", "adalfl", [0, 1]
 CPU = torch.device("cpu")
 
 
-def workdir(tmp: Path, prepared_root: Path, every: int) -> Path:
+def workdir(tmp: Path, prepared_root: Path, every: int, workers: int = 1) -> Path:
     """A working folder with params (Nesterov momentum, so the optimiser state matters) and the offline inits."""
     params: dict[str, Any] = json.loads(json.dumps(BASE_PARAMS))
-    params.update(seeds=SEEDS, checkpoint={"every": every, "dir": "data/checkpoints"})
+    params.update(seeds=SEEDS, checkpoint={"every": every, "dir": "data/checkpoints"}, executor={"workers": workers})
     params["data"]["prepared_dir"] = str(prepared_root)
     params["pairs"] = {PAIR: {"dataset": "digits", "model": "logistic", "steps": 300, "eval_interval": 50,
                               "optim": {"lr": 0.01, "momentum": 0.9, "nesterov": True}}}
@@ -131,4 +131,32 @@ def test_sigterm_writes_a_checkpoint_and_resumes_bit_identical(tmp_path, prepare
     out, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, err
     assert f"seed0.ckpt at step {stopped_at} (running)" in out
+    assert_identical(run_outputs(folder), reference)
+
+
+@pytest.mark.slow
+def test_sigterm_with_two_workers_stops_both_seeds_and_resumes_bit_identical(tmp_path, prepared_root, digits_data,
+                                                                            reference):
+    """The default profile runs seeds in two processes: a SIGTERM to the stage reaches both, each writes its
+    checkpoint and stops, the stage exits 143 with one line, and the next run resumes both seeds."""
+    folder = workdir(tmp_path / "work", prepared_root, every=100, workers=2)
+    write_inits(folder, digits_data)
+    process = start_stage(folder)
+    checkpoints = [folder / f"data/checkpoints/{PAIR}/{METHOD}/seed{seed}.ckpt" for seed in SEEDS]
+    while not (all(p.is_file() for p in checkpoints) or process.poll() is not None):  # both seeds running
+        time.sleep(0.01)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM, (out, err)
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("stopped:") and "interrupted at step" in last, err
+    stopped = [read_header(p)["step"] for p in checkpoints]
+    assert all(100 <= step < 300 for step in stopped), stopped  # each wrote its checkpoint at the stop
+    assert not (folder / "data/runs" / PAIR / METHOD).exists(), "a stopped stage left a partial output"
+    resumed = start_stage(folder)
+    out, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    for seed, step in zip(SEEDS, stopped):
+        assert f"seed{seed}.ckpt at step {step} (running)" in out, out
     assert_identical(run_outputs(folder), reference)

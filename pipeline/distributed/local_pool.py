@@ -10,6 +10,9 @@ already initialised CUDA spawns them instead (CUDA does not survive a fork).
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -39,6 +42,21 @@ def _run_one(job: SeedJob, seed: int, out: Path, inputs: Path | None) -> str | _
         return _Stopped(str(stop), stop.exit_code)
 
 
+def _forward_stop_signals(pool: ProcessPoolExecutor) -> dict[int, object]:
+    """SIGTERM / SIGINT to the stage reach its workers, which checkpoint and stop as a sequential run does.
+
+    Returns the handlers to put back (none off the main thread, where Python allows no handler)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def forward(signum: int, frame: object) -> None:
+        for process in list((pool._processes or {}).values()):  # the pool's worker processes (no public accessor)
+            if process.pid is not None:
+                os.kill(process.pid, signum)
+
+    return {s: signal.signal(s, forward) for s in (signal.SIGTERM, signal.SIGINT)}
+
+
 def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn" if torch.cuda.is_initialized() else "fork")
 
@@ -62,6 +80,7 @@ def run_in_processes(
         pending: dict[Future[str | _Stopped], int] = {
             pool.submit(_run_one, job, seed, out_dir / f"seed{seed}", inputs(seed)): seed for seed in seeds
         }
+        previous = _forward_stop_signals(pool)
         try:
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -73,3 +92,5 @@ def run_in_processes(
         finally:
             for future in pending:
                 future.cancel()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)  # type: ignore[arg-type]
