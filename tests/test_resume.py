@@ -78,6 +78,25 @@ def run_outputs(folder: Path) -> dict[str, Any]:
     return {f"{seed}/{name}": value for seed in SEEDS for name, value in seed_outputs(run / f"seed{seed}").items()}
 
 
+def sigterm_once_checkpointed(process: subprocess.Popen[str], checkpoints: list[Path]) -> tuple[str, str]:
+    """SIGTERM the stage once every one of ``checkpoints`` exists (between periodic checkpoints); its output."""
+    while not (all(p.is_file() for p in checkpoints) or process.poll() is not None):
+        time.sleep(0.01)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM, (out, err)
+    return out, err
+
+
+def resume(folder: Path) -> str:
+    """Run the stage again to the end; its standard output."""
+    resumed = start_stage(folder)
+    out, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    return out
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory, prepared_root, digits_data) -> dict[str, Any]:
     """The uninterrupted run, with checkpointing off."""
@@ -100,9 +119,7 @@ def test_sigkill_mid_run_then_resume_is_bit_identical(tmp_path, prepared_root, d
     process.communicate(timeout=60)
     assert process.returncode == -signal.SIGKILL
     assert not (folder / "data/runs" / PAIR / METHOD).exists(), "a killed stage left a partial output"
-    resumed = start_stage(folder)
-    out, err = resumed.communicate(timeout=300)
-    assert resumed.returncode == 0, err
+    out = resume(folder)
     assert "seed0.ckpt at step 300 (finished)" in out  # the finished seed is not trained again
     steps = [int(line.split(" at step ")[1].split()[0]) for line in out.splitlines() if "seed1.ckpt at step" in line]
     assert len(steps) == 1 and killed_at <= steps[0] < 300, out
@@ -114,22 +131,14 @@ def test_sigkill_mid_run_then_resume_is_bit_identical(tmp_path, prepared_root, d
 def test_sigterm_writes_a_checkpoint_and_resumes_bit_identical(tmp_path, prepared_root, digits_data, reference):
     folder = workdir(tmp_path / "work", prepared_root, every=100)
     write_inits(folder, digits_data)
-    process = start_stage(folder)
     path = folder / f"data/checkpoints/{PAIR}/{METHOD}/seed0.ckpt"
-    while not (path.is_file() or process.poll() is not None):  # stop seed 0 between periodic checkpoints
-        time.sleep(0.01)
-    time.sleep(0.3)
-    process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=60)
-    assert process.returncode == 128 + signal.SIGTERM, (out, err)
+    out, err = sigterm_once_checkpointed(start_stage(folder), [path])  # seed 0, between periodic checkpoints
     # progress lines may precede it on a loaded machine (every 5 s); the stop is one last line
     last = err.strip().splitlines()[-1]
     assert "interrupted at step" in last and err.count("interrupted at step") == 1, err
     stopped_at = int(last.split("interrupted at step ")[1].split()[0])
     assert read_header(path)["step"] == stopped_at and stopped_at < 300
-    resumed = start_stage(folder)
-    out, err = resumed.communicate(timeout=300)
-    assert resumed.returncode == 0, err
+    out = resume(folder)
     assert f"seed0.ckpt at step {stopped_at} (running)" in out
     assert_identical(run_outputs(folder), reference)
 
@@ -141,22 +150,14 @@ def test_sigterm_with_two_workers_stops_both_seeds_and_resumes_bit_identical(tmp
     checkpoint and stops, the stage exits 143 with one line, and the next run resumes both seeds."""
     folder = workdir(tmp_path / "work", prepared_root, every=100, workers=2)
     write_inits(folder, digits_data)
-    process = start_stage(folder)
     checkpoints = [folder / f"data/checkpoints/{PAIR}/{METHOD}/seed{seed}.ckpt" for seed in SEEDS]
-    while not (all(p.is_file() for p in checkpoints) or process.poll() is not None):  # both seeds running
-        time.sleep(0.01)
-    time.sleep(0.3)
-    process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=60)
-    assert process.returncode == 128 + signal.SIGTERM, (out, err)
+    out, err = sigterm_once_checkpointed(start_stage(folder), checkpoints)  # both seeds running
     last = err.strip().splitlines()[-1]
     assert last.startswith("stopped:") and "interrupted at step" in last, err
     stopped = [read_header(p)["step"] for p in checkpoints]
     assert all(100 <= step < 300 for step in stopped), stopped  # each wrote its checkpoint at the stop
     assert not (folder / "data/runs" / PAIR / METHOD).exists(), "a stopped stage left a partial output"
-    resumed = start_stage(folder)
-    out, err = resumed.communicate(timeout=300)
-    assert resumed.returncode == 0, err
+    out = resume(folder)
     for seed, step in zip(SEEDS, stopped):
         assert f"seed{seed}.ckpt at step {step} (running)" in out, out
     assert_identical(run_outputs(folder), reference)
