@@ -25,7 +25,7 @@ from torch import nn
 
 from pipeline.config import OnlineConfig, RepresentationConfig
 from pipeline.exports import LOSS_KINDS
-from pipeline.learned.rules import UpdateRule, build_loss
+from pipeline.learned.rules import LossRule, build_loss
 from pipeline.meta.forward import forward_meta_step
 from pipeline.meta.step import BaseState
 from pipeline.optim import SGDConfig
@@ -139,7 +139,7 @@ class AdaLFL:
     ) -> None:
         self.model, self.loss = model, loss
         self.sgd = SGDConfig(momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
-        self.rule = UpdateRule(loss=loss.inner, base_lr=lr)
+        self.rule = LossRule(loss.inner, lr)
         self.optimizer = meta_optimizer(
             self.rule, OnlineConfig(meta_lr=meta_lr, clip_meta_grad_norm=clip_meta_grad_norm)
         )

@@ -25,18 +25,16 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import cast
+from typing import Literal
 
 import torch
 
-from pipeline.config import RepresentationConfig
+from pipeline.config import OnlineConfig, RepresentationConfig
 from pipeline.derive import resolve_device
 from pipeline.io import write_json
 from pipeline.learned.rules import build_rule
-from pipeline.meta.forward import forward_meta_step
-from pipeline.meta.online import online_step, plain_step
-from pipeline.meta.step import BaseState
-from pipeline.meta.truncated import TruncatedTrainer
+from pipeline.meta.step import BaseState, Batch
+from pipeline.meta.stepper import OnlineSetup, make_stepper
 from pipeline.models.registry import build_model
 from pipeline.optim import SGDConfig
 
@@ -52,6 +50,22 @@ OPTIONAL_VARIANTS = (
 )  # recurrent rules: truncated BPTT every UNROLL steps
 UNROLL = 20
 SGD = SGDConfig(momentum=0.9, nesterov=True, weight_decay=5e-4)
+
+
+class FixedBatches:
+    """The meta batch source of a timing run: the same batch every time (no stream state to keep)."""
+
+    def __init__(self, batch: Batch) -> None:
+        self.batch = batch
+
+    def __call__(self) -> Batch:
+        return self.batch
+
+    def state_dict(self) -> dict[str, object]:
+        return {}
+
+    def load_state_dict(self, saved: dict[str, object]) -> None:
+        return None
 
 
 class Runner:
@@ -72,51 +86,38 @@ class Runner:
         )
         for module in self.rule.modules():
             module.to(device)
-        self.optimizer = torch.optim.Adam(self.rule.meta_parameters(), lr=1e-5) if self.rule.is_learned else None
         gen = torch.Generator().manual_seed(0)
-        self.batches = [
+        batches = [
             (
                 torch.randn(batch_size, *shape, generator=gen).to(device),
                 torch.randint(0, 10, (batch_size,), generator=gen).to(device),
             )
             for _ in range(2)
         ]
-        self.variant = variant
-        self.steps_per_unit = 5 if variant.endswith("_k5") else 1
-        self.truncated: TruncatedTrainer | None = None
-        if self.rule.recurrent is not None:
-            self.steps_per_unit = UNROLL
-            self.truncated = TruncatedTrainer(
-                self.model, self.rule.recurrent, self.rule.loss, SGD, "classification", UNROLL, self.optimizer
-            )
-            self.truncated.start(self.state)
+        self.batch = batches[0]
+        self.steps_per_unit = UNROLL if self.rule.stateful else 5 if variant.endswith("_k5") else 1
+        self.stepper = make_stepper(
+            self.model, self.rule, SGD, "classification", self.state, self._online(variant, FixedBatches(batches[1]))
+        )
+        self.step = 0
+
+    def _online(self, variant: str, meta_batches: FixedBatches) -> OnlineSetup | None:
+        """The variant's online phase (meta lr 1e-5); none for the baseline."""
+        if variant == "baseline":
+            return None
+        interval = UNROLL if self.rule.stateful else 5 if variant.endswith("_k5") else 1
+        config = OnlineConfig(meta_lr=1e-5, meta_interval=interval, meta_grad=_meta_grad(variant))
+        optimizer = torch.optim.Adam(self.rule.meta_parameters(), lr=config.meta_lr)
+        return OnlineSetup(config, meta_batches, optimizer, traced=not variant.endswith("_recompute"))
 
     def unit(self) -> None:
-        if self.truncated is not None:
-            for _ in range(UNROLL):
-                self.state, _, _ = self.truncated.advance(self.state, *self.batches)
-            return
-        for i in range(self.steps_per_unit):
-            batch, meta_batch = self.batches
-            optimizer = cast(torch.optim.Optimizer, self.optimizer)  # set for every variant that steps phi
-            if self.variant == "baseline" or (self.variant.endswith("_k5") and i < self.steps_per_unit - 1):
-                self.state, _ = plain_step(self.model, self.state, self.rule, batch, SGD)
-            elif self.variant == "adalfl_unrolled":
-                self.state, _, _ = online_step(
-                    self.model, self.state, self.rule, optimizer, batch, meta_batch, SGD, "classification"
-                )
-            else:
-                self.state, _, _ = forward_meta_step(
-                    self.model,
-                    self.state,
-                    self.rule,
-                    optimizer,
-                    batch,
-                    meta_batch,
-                    SGD,
-                    "classification",
-                    traced=not self.variant.endswith("_recompute"),
-                )
+        for _ in range(self.steps_per_unit):
+            self.step += 1
+            self.state = self.stepper.advance(self.state, self.step, self.batch).state
+
+
+def _meta_grad(variant: str) -> Literal["forward", "unrolled"]:
+    return "unrolled" if variant == "adalfl_unrolled" else "forward"
 
 
 def _sync(device: torch.device) -> None:

@@ -13,7 +13,6 @@ from pipeline.derive import derive_seed
 from pipeline.learned.rules import UpdateRule, build_init_rule, build_rule
 from pipeline.meta.offline import learn_offline
 from pipeline.meta.step import BaseState
-from pipeline.meta.truncated import learn_offline_recurrent
 from pipeline.methods import METHODS
 from pipeline.models.registry import build_model
 from pipeline.progress import Progress
@@ -80,23 +79,9 @@ def offline_phase(
         data, offline.meta_split, offline.meta_batch_size or pair.batch_size, seed, "offline-meta-order", pair, device
     )
     bar = Progress(label, offline.steps, enabled=progress)
-    if rule.recurrent is not None:  # truncations of inner_steps steps, truncated BPTT
-        history = learn_offline_recurrent(
-            model,
-            fresh_state,
-            rule.recurrent,
-            rule.loss,
-            train_stream,
-            meta_stream,
-            offline,
-            sgd_config(pair),
-            data.task,
-            bar,
-        )
-    else:
-        history = learn_offline(
-            model, fresh_state, rule, train_stream, meta_stream, offline, sgd_config(pair), data.task, bar
-        )
+    history = learn_offline(
+        model, fresh_state, rule, train_stream, meta_stream, offline, sgd_config(pair), data.task, bar
+    )
     return rule, history
 
 

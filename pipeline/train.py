@@ -27,10 +27,8 @@ from pipeline.evaluation import split_error
 from pipeline.interrupt import Interrupted, stop_on_signals
 from pipeline.learned.rules import UpdateRule
 from pipeline.learned.snapshot import loss_snapshot
-from pipeline.meta.forward import forward_meta_step
-from pipeline.meta.online import online_step, plain_step
 from pipeline.meta.step import BaseState
-from pipeline.meta.truncated import TruncatedTrainer
+from pipeline.meta.stepper import OnlineSetup, make_stepper
 from pipeline.models.registry import build_model
 from pipeline.optim import SGDConfig
 from pipeline.progress import Progress
@@ -99,6 +97,18 @@ class Recorder:
             self.snapshots.append({"step": step, "curves": shape})
         return row
 
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "history": self.history,
+            "snapshots": self.snapshots,
+            "base_losses": self.base_losses,
+            "meta_losses": self.meta_losses,
+        }
+
+    def load_state_dict(self, saved: dict[str, Any]) -> None:
+        self.history, self.snapshots = saved["history"], saved["snapshots"]
+        self.base_losses, self.meta_losses = saved["base_losses"], saved["meta_losses"]
+
 
 @dataclass(frozen=True)
 class Checkpointing:
@@ -122,6 +132,7 @@ def run_fingerprint(
             "initial_rule": tensors_digest(rule.meta_module().state_dict()),
             "torch": torch.__version__,
             "data": data.meta,
+            "checkpoint_format": 2,  # 2: the stepper's state under "stepper" (1 had "truncated" and "meta_stream")
         }
     )
 
@@ -138,31 +149,20 @@ class TrainingRun:
         seed: int,
         device: torch.device,
     ) -> None:
-        self.pair, self.rule, self.task, self.online = pair, rule, data.task, method.online
+        self.pair, self.rule = pair, rule
         self.model = initial_model(data, pair, seed, device)
         self.state = BaseState.from_module(self.model)
-        self.sgd = sgd_config(pair)
         self.stream = make_stream(data, "train", pair.batch_size, seed, "train-order", pair, device)
-        self.meta_stream: BatchStream | None = None
         self.meta_optimizer: torch.optim.Optimizer | None = None
-        if self.online is not None:
-            self.meta_stream = make_stream(
-                data,
-                self.online.meta_split,
-                self.online.meta_batch_size or pair.batch_size,
-                seed,
-                "online-meta-order",
-                pair,
-                device,
+        online: OnlineSetup | None = None
+        if method.online is not None:
+            meta_batch_size = method.online.meta_batch_size or pair.batch_size
+            meta_stream = make_stream(
+                data, method.online.meta_split, meta_batch_size, seed, "online-meta-order", pair, device
             )
-            self.meta_optimizer = meta_optimizer(rule, self.online)
-        self.truncated: TruncatedTrainer | None = None
-        if rule.recurrent is not None:  # a stateful rule; its meta step ends every truncation of meta_interval steps
-            unroll = self.online.meta_interval if self.online is not None else 1
-            self.truncated = TruncatedTrainer(
-                self.model, rule.recurrent, rule.loss, self.sgd, self.task, unroll, self.meta_optimizer
-            )
-            self.truncated.start(self.state)
+            self.meta_optimizer = meta_optimizer(rule, method.online)
+            online = OnlineSetup(method.online, meta_stream, self.meta_optimizer)
+        self.stepper = make_stepper(self.model, rule, sgd_config(pair), data.task, self.state, online)
         self.recorder = Recorder(self.model, data, rule)
         self.recorder.record(0, self.state)
         self.step, self.elapsed_s, self.status = 0, 0.0, "running"
@@ -171,29 +171,12 @@ class TrainingRun:
     def advance(self) -> dict[str, float | None] | None:
         """One base step (plus a meta step when due); the evaluation row where one is due."""
         self.step += 1
-        batch = self.stream()
-        online = self.online
-        if self.truncated is not None:
-            self.state, base_loss, meta_loss = self.truncated.advance(
-                self.state, batch, self.meta_stream() if self.meta_stream else None
-            )
-            if meta_loss is not None:
-                self.recorder.meta_losses.append(meta_loss)
-        elif (
-            online is not None
-            and self.meta_stream is not None
-            and self.meta_optimizer is not None
-            and self.step % online.meta_interval == 0
-        ):
-            meta_step = forward_meta_step if online.meta_grad == "forward" else online_step
-            self.state, base_loss, meta_loss = meta_step(
-                self.model, self.state, self.rule, self.meta_optimizer, batch, self.meta_stream(), self.sgd, self.task
-            )
-            self.recorder.meta_losses.append(meta_loss)
-        else:
-            self.state, base_loss = plain_step(self.model, self.state, self.rule, batch, self.sgd)
-        self.recorder.base_losses.append(base_loss)
-        if not _finite(base_loss, self.recorder.meta_losses, self.rule, self.state):
+        outcome = self.stepper.advance(self.state, self.step, self.stream())
+        self.state = outcome.state
+        if outcome.meta_loss is not None:
+            self.recorder.meta_losses.append(outcome.meta_loss)
+        self.recorder.base_losses.append(outcome.base_loss)
+        if not _finite(outcome.base_loss, self.recorder.meta_losses, self.rule, self.state):
             self.status, self.diverged_at = "diverged", self.step
             return None
         if self.step % self.pair.eval_interval == 0 or self.step == self.pair.steps:
@@ -201,7 +184,6 @@ class TrainingRun:
         return None
 
     def state_dict(self) -> dict[str, Any]:
-        recorder = self.recorder
         return {
             "step": self.step,
             "elapsed_s": self.elapsed_s,
@@ -213,14 +195,8 @@ class TrainingRun:
             "rule": self.rule.meta_module().state_dict(),
             "meta_optimizer": self.meta_optimizer.state_dict() if self.meta_optimizer is not None else None,
             "stream": self.stream.state_dict(),
-            "meta_stream": self.meta_stream.state_dict() if self.meta_stream is not None else None,
-            "truncated": self.truncated.state_dict() if self.truncated is not None else None,
-            "recorder": {
-                "history": recorder.history,
-                "snapshots": recorder.snapshots,
-                "base_losses": recorder.base_losses,
-                "meta_losses": recorder.meta_losses,
-            },
+            "stepper": self.stepper.state_dict(),
+            "recorder": self.recorder.state_dict(),
             "rng": rng_states(),
         }
 
@@ -237,12 +213,8 @@ class TrainingRun:
         if self.meta_optimizer is not None:
             self.meta_optimizer.load_state_dict(saved["meta_optimizer"])
         self.stream.load_state_dict(saved["stream"])
-        if self.meta_stream is not None:
-            self.meta_stream.load_state_dict(saved["meta_stream"])
-        if self.truncated is not None:
-            self.truncated.load_state_dict(saved["truncated"], device)
-        for key, value in saved["recorder"].items():
-            setattr(self.recorder, key, value)
+        self.stepper.load_state_dict(saved["stepper"], device)
+        self.recorder.load_state_dict(saved["recorder"])
         set_rng_states(saved["rng"])
 
     def result(self) -> TrainResult:

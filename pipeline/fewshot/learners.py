@@ -23,11 +23,25 @@ from torch import nn
 from torch.func import functional_call, grad_and_value, vmap
 
 from pipeline.fewshot.tasks import TaskBatch
-from pipeline.learned.recurrent import MetaLSTMRule, RecurrentState, flatten, unflatten
+from pipeline.learned.handcrafted import HandcraftedLoss
+from pipeline.learned.recurrent import MetaLSTMRule
+from pipeline.learned.rules import LinearUpdateRule, LossRule, RecurrentUpdateRule, RuleState, UpdateRule
 from pipeline.learned.update import MetaCurvature, MetaSGDRates
 from pipeline.optim import Params
 
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+Shapes = dict[str, torch.Size]
+# The inner loop's update rule per method (the base loss is the family's, passed to ``adapt``; the
+# rule's own loss goes unused). maml and pretrain: SGD at the fixed inner learning rate.
+INNER_RULES: dict[str, Callable[[Shapes, float], UpdateRule]] = {
+    "maml": lambda shapes, lr: LossRule(HandcraftedLoss("regression"), lr),
+    "pretrain": lambda shapes, lr: LossRule(HandcraftedLoss("regression"), lr),
+    "meta_sgd": lambda shapes, lr: LinearUpdateRule(
+        HandcraftedLoss("regression"), lr, MetaSGDRates(shapes, lr, form="direct")
+    ),
+    "meta_curvature": lambda shapes, lr: LinearUpdateRule(HandcraftedLoss("regression"), lr, MetaCurvature(shapes, lr)),
+    "meta_lstm": lambda shapes, lr: RecurrentUpdateRule(HandcraftedLoss("regression"), lr, MetaLSTMRule(lr)),
+}
 
 
 class FewShotLearner(nn.Module):
@@ -36,30 +50,20 @@ class FewShotLearner(nn.Module):
     def __init__(self, model: nn.Module, method: str, inner_lr: float, first_order: bool = False) -> None:
         super().__init__()
         self.model, self.method, self.inner_lr, self.first_order = model, method, inner_lr, first_order
-        shapes = {k: p.shape for k, p in model.named_parameters()}
-        self.rule: nn.Module | None = None
-        if method == "meta_sgd":
-            self.rule = MetaSGDRates(shapes, inner_lr, form="direct")
-        elif method == "meta_curvature":
-            self.rule = MetaCurvature(shapes, inner_lr)
-        elif method == "meta_lstm":
-            self.rule = MetaLSTMRule(inner_lr)
-        elif method not in ("maml", "pretrain"):
+        if method not in INNER_RULES:
             raise ValueError(f"unknown few-shot method {method!r}")
+        shapes = {k: p.shape for k, p in model.named_parameters()}
+        self.update_rule = INNER_RULES[method](shapes, inner_lr)
+        meta = self.update_rule.meta_module()
+        self.rule: nn.Module | None = meta if self.update_rule.is_learned else None  # its parameters: "rule.*"
 
-    def initial_state(self, params: Params) -> RecurrentState:
-        return self.rule.initial_state(flatten(params)) if isinstance(self.rule, MetaLSTMRule) else []
+    def initial_state(self, params: Params) -> RuleState:
+        return self.update_rule.initial_state(params)
 
     def inner_step(
-        self, params: Params, grads: Params, loss: torch.Tensor, state: RecurrentState
-    ) -> tuple[Params, RecurrentState]:
-        rule = self.rule
-        if isinstance(rule, MetaLSTMRule):
-            theta, state = rule(flatten(params), flatten(grads), loss, state)
-            return unflatten(theta, params), state
-        if isinstance(rule, (MetaSGDRates, MetaCurvature)):
-            return {k: p - rule.step(k, grads[k]) for k, p in params.items()}, state
-        return {k: p - self.inner_lr * grads[k] for k, p in params.items()}, state
+        self, params: Params, grads: Params, loss: torch.Tensor, state: RuleState
+    ) -> tuple[Params, RuleState]:
+        return self.update_rule.update(params, grads, loss, state)
 
     def adapt(self, params: Params, x: torch.Tensor, y: torch.Tensor, steps: int, loss_fn: Loss) -> list[Params]:
         """The parameters after 0, 1, ..., ``steps`` inner steps on (x, y)."""

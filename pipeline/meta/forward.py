@@ -8,9 +8,10 @@ and r does not depend on phi (weight decay, the carried momentum buffer), the me
 
 No second-order graph through the model is built; only the tiny loss network is
 differentiated twice. c is 1 for plain SGD, 1 + mu for Nesterov (see ``phi_coefficient``).
-For a learned learning rate the step is linear in alpha: dL/dalpha = -v . d, d the whole update;
-for the learned update rules (Meta-SGD, Meta-Curvature) it is linear in their factors, whose
-closed-form gradients ``pipeline.learned.update`` gives from d and v alone.
+Each rule forms its own meta-gradient from the step's ``ForwardMetaContext``
+(``UpdateRule.forward_meta_gradients``): the formula above for a learned loss; for a learned
+learning rate the step is linear in alpha, dL/dalpha = -v . d; for Meta-SGD and Meta-Curvature
+it is linear in their factors, whose closed-form gradients come from d and v alone.
 u comes from the tangent half of the base step's own forward pass (``pipeline.meta.linearize``),
 so the JVP costs the tangent work alone; ``torch.func.jvp`` is the fallback.
 """
@@ -20,13 +21,12 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import cast
 
 import torch
 from torch import nn
 from torch.func import functional_call, jvp
 
-from pipeline.learned.rules import UpdateRule
+from pipeline.learned.rules import ForwardMetaContext, UpdateRule
 from pipeline.meta.linearize import SplitForward, split_forward
 from pipeline.meta.step import BaseState, Batch, meta_objective, step_meta_parameters
 from pipeline.optim import Params, SGDConfig, detached, sgd_directions
@@ -89,10 +89,10 @@ def forward_meta_step(
     leaves = {k: p.requires_grad_() for k, p in new_params.items()}
     meta_loss = meta_objective(model, leaves, state.buffers, meta_batch, task)
     v = dict(zip(leaves, torch.autograd.grad(meta_loss, list(leaves.values()))))
-    if rule.learned_update is not None:  # closed form: the step is linear in the rule's factors
-        meta_grads: list[torch.Tensor | None] = list(rule.learned_update.meta_gradients(directions, v))
-    else:
-        meta_grads = _meta_gradients(rule, state, params, new_params, v, linear, y, cfg, lr)
+    context = ForwardMetaContext(
+        params, new_params, directions, v, lr, linear.outputs, y, phi_coefficient(cfg, bool(state.momentum)), linear.jvp
+    )
+    meta_grads = rule.forward_meta_gradients(context)
     step_meta_parameters(rule.meta_parameters(), meta_grads, optimizer)
     next_state = BaseState(detached(new_params), state.buffers, detached(momentum))
     return next_state, float(base_loss.detach()), float(meta_loss.detach())
@@ -119,31 +119,6 @@ class RecomputedLinearization:
 
     def jvp(self, v: Params) -> torch.Tensor:
         return _jvp_outputs(self.model, self.state, self.params, v, self.x, self.rng)
-
-
-def _meta_gradients(
-    rule: UpdateRule,
-    state: BaseState,
-    params: Params,
-    new_params: Params,
-    v: Params,
-    linear: TracedLinearization | RecomputedLinearization,
-    y: torch.Tensor,
-    cfg: SGDConfig,
-    lr: float,
-) -> list[torch.Tensor | None]:
-    meta_params = rule.meta_parameters()
-    if rule.learned_lr is not None:  # theta' = theta - alpha * d: dL/dalpha = -v . d
-        with torch.no_grad():
-            d_dot_v = cast(torch.Tensor, sum(((params[k].detach() - new_params[k]) / lr * v[k]).sum() for k in v))
-        chain = lr if rule.learned_lr.form == "log" else 1.0  # dalpha/dlog(alpha) = alpha
-        return [-chain * d_dot_v.reshape(p.shape).to(p.dtype) for p in meta_params]
-    u = linear.jvp(v)
-    pred = linear.outputs.detach().requires_grad_()
-    m = torch.autograd.grad(rule.loss(pred, y), pred, create_graph=True)[0]  # dM_phi/df, a function of phi
-    c = phi_coefficient(cfg, has_buffer=bool(state.momentum))
-    grads = torch.autograd.grad((m * u).sum(), meta_params, allow_unused=True)
-    return [None if g is None else -lr * c * g for g in grads]
 
 
 def _rng_state(device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -18,13 +18,15 @@ Where that base state comes from is ``reset_interval`` (docs/reproduction.md):
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import torch
 from torch import nn
 
 from pipeline.config import OfflineConfig
-from pipeline.learned.rules import UpdateRule
+from pipeline.learned.rules import RecurrentUpdateRule, UpdateRule
 from pipeline.meta.step import BaseState, Batch, apply_meta_gradient, base_step, meta_objective
+from pipeline.meta.truncated import learn_offline_recurrent
 from pipeline.optim import SGDConfig, detached
 from pipeline.progress import Progress
 
@@ -62,7 +64,15 @@ def learn_offline(
     task: str,
     progress: Progress | None = None,
 ) -> list[float]:
-    """Run Algorithm 1/3 in place on ``rule``; returns the meta-loss of every meta step."""
+    """Run Algorithm 1/3 in place on ``rule``; returns the meta-loss of every meta step.
+
+    A stateful rule (an LSTM optimiser) is meta-trained by truncated BPTT instead
+    (``pipeline.meta.truncated``): ``cfg.steps`` truncations of ``cfg.inner_steps`` steps."""
+    if rule.stateful:
+        recurrent = cast(RecurrentUpdateRule, rule)
+        return learn_offline_recurrent(
+            model, fresh_state, recurrent.network, recurrent.loss, next_train, next_meta, cfg, sgd, task, progress
+        )
     optimizer = torch.optim.Adam(rule.meta_parameters(), lr=cfg.meta_lr)
     history: list[float] = []
     state: BaseState | None = None

@@ -108,10 +108,10 @@ def test_meta_lstm_starts_as_the_pairs_sgd_step():
 
 def test_l2l_rule_is_coordinatewise_and_seeded():
     from pipeline.config import RepresentationConfig
-    from pipeline.learned.rules import build_recurrent
+    from pipeline.learned.rules import build_rule
 
-    a, b = (build_recurrent("l2l_lstm", 0.01, 3, RepresentationConfig()) for _ in range(2))
-    c = build_recurrent("l2l_lstm", 0.01, 4, RepresentationConfig())
+    a, b = (build_rule("l2l_lstm", "classification", 0.01, 3, RepresentationConfig()).meta_module() for _ in range(2))
+    c = build_rule("l2l_lstm", "classification", 0.01, 4, RepresentationConfig()).meta_module()
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
     assert not all(torch.equal(p, q) for p, q in zip(a.parameters(), c.parameters()))
     assert sum(p.numel() for p in a.parameters()) == 4 * 20 * (2 + 20) + 8 * 20 + 4 * 20 * 40 + 8 * 20 + 21
