@@ -23,9 +23,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from pipeline.config import OnlineConfig, RepresentationConfig
 from pipeline.exports import LOSS_KINDS
+from pipeline.learned.config import RepresentationConfig
 from pipeline.learned.rules import LossRule, build_loss
+from pipeline.meta.config import OnlineConfig
 from pipeline.meta.forward import forward_meta_step
 from pipeline.meta.step import BaseState
 from pipeline.optim import SGDConfig

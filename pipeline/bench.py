@@ -29,10 +29,11 @@ from typing import Literal
 
 import torch
 
-from pipeline.config import OnlineConfig, RepresentationConfig
 from pipeline.derive import resolve_device
 from pipeline.io import write_json
+from pipeline.learned.config import RepresentationConfig
 from pipeline.learned.rules import build_rule
+from pipeline.meta.config import OnlineConfig
 from pipeline.meta.step import BaseState, Batch
 from pipeline.meta.stepper import OnlineSetup, make_stepper
 from pipeline.models.registry import build_model

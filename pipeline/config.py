@@ -6,223 +6,47 @@ wrong types and impossible values with one line naming the key path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import yaml
 
-from pipeline.configparse import ConfigError, key_path, parse_dataclass
+from pipeline.configparse import ConfigError, key_path, non_negative, parse_dataclass
+from pipeline.data.config import DataConfig
 from pipeline.distributed.config import ExecutorConfig
 from pipeline.fewshot.config import FewshotConfig
 from pipeline.grid import all_methods, check_run_extra, methods_on
 from pipeline.l2l.config import L2LConfig
+from pipeline.learned.config import RepresentationConfig
+from pipeline.meta.config import OfflineConfig, OfflineOverride, OnlineConfig
 from pipeline.methods import INITS, METHODS, needed_inits
+from pipeline.pairs import MethodConfig, OptimConfig, PairConfig
 from pipeline.transfer import TransferConfig, check_transfer
+from pipeline.tuning.config import SearchSpace, TuneConfig
 
-MetaSplit = Literal["valid", "train"]
-
-
-def _positive(name: str, value: float) -> None:
-    if not value > 0:
-        raise ConfigError(f"{name}: expected a positive number, got {value}")
-
-
-def _non_negative(name: str, value: float) -> None:
-    if value < 0:
-        raise ConfigError(f"{name}: expected a number >= 0, got {value}")
-
-
-@dataclass(frozen=True)
-class DataConfig:
-    root: str = "data/raw"  # where data sets that need a download are looked for
-    prepared_dir: str = "data/prepared"
-    valid_fraction: float = 0.1  # of the training instances, held out for validation
-    test_fraction: float = 0.2  # only for data sets without an official test split
-    split_seed: int = 0
-
-    def __post_init__(self) -> None:
-        for name in ("valid_fraction", "test_fraction"):
-            value = getattr(self, name)
-            if not 0 < value < 1:
-                raise ConfigError(f"{name}: expected a fraction in (0, 1), got {value}")
-
-
-@dataclass(frozen=True)
-class OptimConfig:
-    """The base optimiser: SGD exactly as ``torch.optim.SGD``."""
-
-    lr: float
-    momentum: float = 0.0
-    nesterov: bool = False
-    weight_decay: float = 0.0
-
-    def __post_init__(self) -> None:
-        _positive("lr", self.lr)
-        _non_negative("weight_decay", self.weight_decay)
-        if not 0 <= self.momentum < 1:
-            raise ConfigError(f"momentum: expected a number in [0, 1), got {self.momentum}")
-        if self.nesterov and self.momentum == 0:
-            raise ConfigError("nesterov: Nesterov momentum needs momentum > 0")
-
-
-@dataclass(frozen=True)
-class PairConfig:
-    """One task-model pair (paper Table 1) and its training budget."""
-
-    dataset: str
-    model: str
-    optim: OptimConfig
-    steps: int  # base gradient steps
-    batch_size: int = 128
-    eval_interval: int = 100  # steps between validation-error records
-    augment: bool = False  # random crop (+ flip where the data set allows it)
-    offline: dict[str, OfflineOverride] = field(default_factory=dict)  # this pair's changes to offline.<init>
-
-    def __post_init__(self) -> None:
-        from pipeline.data.registry import DATASETS
-        from pipeline.models.catalog import MODEL_NEEDS as MODELS
-        from pipeline.models.catalog import check_pairing
-
-        if self.dataset not in DATASETS:
-            raise ConfigError(f"dataset: unknown data set {self.dataset!r} (known: {', '.join(DATASETS)})")
-        if self.model not in MODELS:
-            raise ConfigError(f"model: unknown model {self.model!r} (known: {', '.join(MODELS)})")
-        problem = check_pairing(self.dataset, self.model)
-        if problem:
-            raise ConfigError(f"model: {problem}")
-        for name in ("steps", "batch_size", "eval_interval"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name}: expected an integer >= 1, got {getattr(self, name)}")
-
-
-@dataclass(frozen=True)
-class OfflineConfig:
-    """Algorithm 1 (learned loss) or 3 (learned learning rate)."""
-
-    steps: int = 2500  # S_init
-    inner_steps: int = 1  # S_inner
-    meta_lr: float = 1e-3
-    meta_split: MetaSplit = "valid"
-    meta_batch_size: int | None = None  # defaults to the pair's batch size
-    reset_interval: int = (
-        0  # fresh theta every k meta steps; 0: never (one trajectory), 1: Algorithm 1 literally (docs/reproduction.md)
-    )
-
-    def __post_init__(self) -> None:
-        _non_negative("steps", self.steps)
-        _non_negative("reset_interval", self.reset_interval)
-        if self.inner_steps < 1:
-            raise ConfigError(f"inner_steps: expected an integer >= 1, got {self.inner_steps}")
-        _positive("meta_lr", self.meta_lr)
-        if self.meta_batch_size is not None and self.meta_batch_size < 1:
-            raise ConfigError(f"meta_batch_size: expected an integer >= 1, got {self.meta_batch_size}")
-
-
-@dataclass(frozen=True)
-class OfflineOverride:
-    """Keys of ``offline.<init>`` that one pair sets differently (null/absent: the global value).
-
-    The offline phase's horizon has to suit the pair's training (docs/reproduction.md: an
-    episode of 10 steps teaches a loss that is too steep for LeNet-5 at lr 0.1, one of 100
-    steps one that is too steep for logistic regression over 400 steps).
-    """
-
-    steps: int | None = None
-    inner_steps: int | None = None
-    meta_lr: float | None = None
-    meta_split: MetaSplit | None = None
-    meta_batch_size: int | None = None
-    reset_interval: int | None = None
-
-    def apply(self, base: OfflineConfig) -> OfflineConfig:
-        return replace(base, **{name: value for name, value in vars(self).items() if value is not None})
-
-
-@dataclass(frozen=True)
-class OnlineConfig:
-    """Algorithm 2 (learned loss) or 4 (learned learning rate)."""
-
-    meta_lr: float = 1e-5
-    meta_split: MetaSplit = "valid"
-    meta_batch_size: int | None = None  # defaults to the pair's batch size
-    meta_interval: int = 1  # a meta step every k base steps
-    meta_grad: Literal["forward", "unrolled"] = "forward"  # exact forward-mode or unrolled second order
-    clip_meta_grad_norm: float | None = None  # divergence guard: clip phi's gradient norm (off by default)
-
-    def __post_init__(self) -> None:
-        _positive("meta_lr", self.meta_lr)
-        if self.clip_meta_grad_norm is not None:
-            _positive("clip_meta_grad_norm", self.clip_meta_grad_norm)
-        if self.meta_interval < 1:
-            raise ConfigError(f"meta_interval: expected an integer >= 1, got {self.meta_interval}")
-        if self.meta_batch_size is not None and self.meta_batch_size < 1:
-            raise ConfigError(f"meta_batch_size: expected an integer >= 1, got {self.meta_batch_size}")
-
-
-@dataclass(frozen=True)
-class MethodConfig:
-    online: OnlineConfig | None = None  # required exactly for methods with an online phase
-    lr: float | None = None  # this method's base learning rate in place of the pair's optim.lr (Adam wants its own)
-
-    def __post_init__(self) -> None:
-        if self.lr is not None:
-            _positive("lr", self.lr)
-
-
-@dataclass(frozen=True)
-class RepresentationConfig:
-    """How the learned things are represented (docs/reproduction.md measures each choice).
-
-    ``loss_form``: the neural loss alone (``plain``, the paper's) or the handcrafted loss plus the
-    network, its last layer starting at zero (``residual``: learning starts from the handcrafted loss).
-    ``loss_bias`` / ``loss_init``: the neural loss l_phi (smooth AdaLFL and ML3 ReLU
-    variants). ``false`` / ``kaiming_normal`` is the paper's Appendix B form (h = act(phi^T h),
-    no biases) as its authors' code builds it; ``true`` / ``torch`` is torch's nn.Linear.
-    ``lr_form``: Meta-LR's meta-parameter, alpha itself (``direct``, Algorithms 3-4) or
-    log alpha (``log``: alpha stays positive, Adam moves it by relative steps).
-    ``taylor_scale``: the Taylor losses start at squared error times kappa; ``match_handcrafted``
-    picks kappa so that the loss's gradient on a fresh model's logits equals cross-entropy's
-    (C^2 / 2 for C classes: squared error on softmax probabilities, averaged over outputs, is
-    50 times weaker on Digits); 1 for regression, where squared error is the handcrafted loss.
-    ``unit``: kappa = 1 everywhere (the old behaviour).
-    ``rate_form``: Meta-SGD learns log alpha per parameter entry (``log``: every rate stays
-    positive) or alpha itself (``direct``, the Meta-SGD paper's form).
-    ``lstm_*``: the L2L optimiser on a pair (``l2l_lstm``): LSTM width and depth (the paper:
-    20 and 2), the gradient preprocessing's p (the paper: 10) and the constant output scale
-    (the authors' code: 0.01 for MNIST). ``meta_lstm_forget_bias``: the Meta-LSTM's initial
-    forget-gate bias; sigmoid(12) = 1 - 6e-6, so it starts as SGD up to a tiny weight decay.
-    ``curvature_rank``: Meta-Curvature's dense factors in full (null, the paper's) or as
-    I + U W^T / n of rank r, O(r n^2) per step instead of O(n^3) (``pipeline.learned.update``).
-    """
-
-    loss_bias: bool = True
-    loss_init: Literal["torch", "kaiming_normal"] = "torch"
-    loss_form: Literal["plain", "residual"] = "plain"
-    lr_form: Literal["direct", "log"] = "direct"
-    rate_form: Literal["log", "direct"] = (
-        "log"  # Meta-SGD's per-parameter rates: log alpha (positive) or alpha (the paper's)
-    )
-    taylor_scale: Literal["match_handcrafted", "unit"] = "match_handcrafted"
-    lstm_hidden: int = 20
-    lstm_layers: int = 2
-    lstm_p: float = 10.0
-    lstm_output_scale: float = 0.01
-    lstm_head_init: Literal["zero", "torch"] = "zero"  # zero: l2l_lstm starts as "no step" (torch: random, drifts)
-    meta_lstm_forget_bias: float = 12.0
-    curvature_rank: int | None = (
-        None  # Meta-Curvature: null = full factors (the paper's); r = I + U W^T / n on dense weights
-    )
-
-    def __post_init__(self) -> None:
-        if self.curvature_rank is not None and self.curvature_rank < 1:
-            raise ConfigError(f"curvature_rank: expected null or an integer >= 1, got {self.curvature_rank}")
-        for name in ("lstm_hidden", "lstm_layers"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name}: expected an integer >= 1, got {getattr(self, name)}")
-        _positive("lstm_p", self.lstm_p)
-        _positive("lstm_output_scale", self.lstm_output_scale)
+__all__ = [  # the sections, assembled here from the packages they configure
+    "CheckpointConfig",
+    "ConfigError",
+    "DataConfig",
+    "ExecutorConfig",
+    "FewshotConfig",
+    "L2LConfig",
+    "MethodConfig",
+    "OfflineConfig",
+    "OfflineOverride",
+    "OnlineConfig",
+    "OptimConfig",
+    "PairConfig",
+    "Params",
+    "RepresentationConfig",
+    "RunConfig",
+    "SearchSpace",
+    "TransferConfig",
+    "TuneConfig",
+    "load_params",
+    "parse_params",
+]
 
 
 @dataclass(frozen=True)
@@ -233,76 +57,7 @@ class CheckpointConfig:
     dir: str = "data/checkpoints"  # outside every DVC output, so a re-run stage finds them
 
     def __post_init__(self) -> None:
-        _non_negative("every", self.every)
-
-
-@dataclass(frozen=True)
-class SearchSpace:
-    """Log-uniform ranges [low, high] of the learning rates a study tunes; null: not tuned."""
-
-    base_lr: tuple[float, ...] | None = (1e-4, 0.3)  # the pair's SGD lr (Meta-LR: the initial alpha)
-    offline_meta_lr: tuple[float, ...] | None = (1e-4, 1e-1)  # Algorithm 1/3's Adam lr
-    online_meta_lr: tuple[float, ...] | None = (1e-6, 1e-2)  # Algorithm 2/4's Adam lr
-
-    def __post_init__(self) -> None:
-        for name in ("base_lr", "offline_meta_lr", "online_meta_lr"):
-            bounds = getattr(self, name)
-            if bounds is not None and not (len(bounds) == 2 and 0 < bounds[0] < bounds[1]):
-                raise ConfigError(f"{name}: expected [low, high] with 0 < low < high, got {list(bounds)}")
-
-
-@dataclass(frozen=True)
-class TuneConfig:
-    """The optional Optuna branch: per pair x method, tune the learning rates on validation error."""
-
-    # One study per pair x method listed; both empty (the default): tuning off, no tune stage exists
-    # and train uses params.yaml's values. The DVC matrix of the tune stage reads these lists.
-    pairs: tuple[str, ...] = ()  # pairs to tune (each must be in run.pairs)
-    methods: tuple[str, ...] = ()  # methods to tune (each must be in run.methods)
-    n_trials: int = 20  # the study's budget: trials that completed, were pruned or failed
-    timeout_s: float | None = None  # wall-clock budget of one tune stage (null: none)
-    seeds: tuple[int, ...] = (0,)  # training seeds a trial averages its validation error over
-    sampler_seed: int = 0  # TPE's seed
-    pruning: bool = True  # median pruning on the validation errors reported during training
-    startup_trials: int = 3  # trials before pruning starts
-    storage: str | None = (
-        None  # null: a journal file under `dir`; or sqlite:///..., postgresql://user@host/db (no password)
-    )
-    storage_env: str | None = (
-        None  # or the name of an environment variable holding the whole URL (a password may be in it)
-    )
-    dir: str = "data/tuning"  # embedded journals (outside DVC outputs, so an interrupted study continues)
-    space: SearchSpace = field(default_factory=SearchSpace)
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.pairs and self.methods)
-
-    def __post_init__(self) -> None:
-        if bool(self.pairs) != bool(self.methods):
-            empty, other = ("methods", "pairs") if self.pairs else ("pairs", "methods")
-            raise ConfigError(
-                f"{empty}: empty while tune.{other} is not; tuning runs one study per pair x method, "
-                f"so list both (or leave both empty to turn tuning off)"
-            )
-        for name in ("n_trials",):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name}: expected an integer >= 1, got {getattr(self, name)}")
-        _non_negative("startup_trials", self.startup_trials)
-        if self.timeout_s is not None:
-            _positive("timeout_s", self.timeout_s)
-        if not self.seeds:
-            raise ConfigError("seeds: expected at least one seed")
-        if self.storage is not None and not self.storage.startswith(("sqlite:///", "postgresql", "mysql")):
-            raise ConfigError(f"storage: expected null, sqlite:///PATH or postgresql://..., got {self.storage!r}")
-        if self.storage is not None and urlsplit(self.storage).password is not None:
-            raise ConfigError(
-                "storage: the URL contains a password, which would be copied into dvc.lock and `dvc exp show`; "
-                "remove it and give the password by PGPASSWORD or ~/.pgpass, or put the whole URL in an "
-                "environment variable and name it in tune.storage_env"
-            )
-        if self.storage is not None and self.storage_env is not None:
-            raise ConfigError("storage_env: set either tune.storage or tune.storage_env, not both")
+        non_negative("every", self.every)
 
 
 @dataclass(frozen=True)

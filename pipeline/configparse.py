@@ -21,6 +21,16 @@ class ConfigError(ValueError):
     """A params file that does not fit the schema; the message starts with the key path."""
 
 
+def positive(name: str, value: float) -> None:
+    if not value > 0:
+        raise ConfigError(f"{name}: expected a positive number, got {value}")
+
+
+def non_negative(name: str, value: float) -> None:
+    if value < 0:
+        raise ConfigError(f"{name}: expected a number >= 0, got {value}")
+
+
 def parse_dataclass(cls: type[T], data: Any, path: str = "") -> T:
     """Build ``cls`` from a mapping, rejecting unknown and missing keys."""
     if data is None:

@@ -7,14 +7,16 @@ from pathlib import Path
 import torch
 
 from pipeline.artifacts import load_init
-from pipeline.config import OfflineConfig, PairConfig, RepresentationConfig
 from pipeline.data.loading import LoadedData
 from pipeline.derive import derive_seed
+from pipeline.learned.config import RepresentationConfig
 from pipeline.learned.rules import UpdateRule, build_init_rule, build_rule
+from pipeline.meta.config import OfflineConfig
 from pipeline.meta.offline import learn_offline
 from pipeline.meta.step import BaseState
 from pipeline.methods import METHODS
 from pipeline.models.registry import build_model
+from pipeline.pairs import PairConfig
 from pipeline.progress import Progress
 from pipeline.train import initial_model, make_stream, sgd_config
 

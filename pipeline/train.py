@@ -19,7 +19,6 @@ from typing import Any
 import torch
 
 from pipeline.checkpoint import fingerprint, load_checkpoint, save_checkpoint, tensors_digest
-from pipeline.config import MethodConfig, OnlineConfig, PairConfig
 from pipeline.data.loading import LoadedData
 from pipeline.data.registry import DATASETS
 from pipeline.derive import derive_seed, generator
@@ -27,10 +26,12 @@ from pipeline.evaluation import split_error
 from pipeline.interrupt import Interrupted, stop_on_signals
 from pipeline.learned.rules import UpdateRule
 from pipeline.learned.snapshot import loss_snapshot
+from pipeline.meta.config import OnlineConfig
 from pipeline.meta.step import BaseState
 from pipeline.meta.stepper import OnlineSetup, make_stepper
 from pipeline.models.registry import build_model
 from pipeline.optim import SGDConfig
+from pipeline.pairs import MethodConfig, PairConfig
 from pipeline.progress import Progress
 from pipeline.sampling import BatchStream
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from pipeline.config import DataConfig
+from pipeline.data.config import DataConfig
 from pipeline.data.registry import DatasetInfo
 from pipeline.data.tabular import RawDataset
 

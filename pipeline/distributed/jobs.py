@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.artifacts import save_init, save_run
-from pipeline.config import OfflineConfig, PairConfig, RepresentationConfig
 from pipeline.data.loading import LoadedData
 from pipeline.derive import resolve_device
+from pipeline.learned.config import RepresentationConfig
+from pipeline.meta.config import OfflineConfig
 from pipeline.meta.offline import meta_loss_rose
+from pipeline.pairs import PairConfig
 from pipeline.phases import offline_phase, starting_rule
 from pipeline.train import Checkpointing, run_fingerprint, train
 from pipeline.tuning.space import MethodSetup

@@ -19,9 +19,8 @@ from pathlib import Path
 
 import torch
 
+from pipeline.distributed.job import SeedJob
 from pipeline.interrupt import Interrupted
-
-SeedJob = Callable[[int, Path, "Path | None"], str]  # seeds.SeedJob, called without a node
 
 
 class _Stopped:

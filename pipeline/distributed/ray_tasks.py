@@ -15,8 +15,8 @@ import torch
 from ray.exceptions import AuthenticationError, RayTaskError
 
 import pipeline
-from pipeline.distributed.config import ExecutorConfig
-from pipeline.distributed.seeds import ExecutorError, SeedDone, SeedJob
+from pipeline.distributed.config import ExecutorConfig, ExecutorError
+from pipeline.distributed.job import SeedDone, SeedJob
 
 
 def pack(folder: Path | None) -> dict[str, bytes] | None:

@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from pipeline.distributed.config import ExecutorConfig, ExecutorError
+from pipeline.distributed.job import SeedDone, SeedJob
 
 __all__ = ["ExecutorError", "SeedDone", "SeedJob", "run_seeds"]
-
-
-class SeedJob(Protocol):
-    def __call__(self, seed: int, out: Path, inputs: Path | None = None, node: str | None = None) -> str:
-        """Write the seed's output folder ``out``; return the line to print."""
-        ...
-
-
-@dataclass(frozen=True)
-class SeedDone:
-    seed: int
-    summary: str  # the job's line
-    node: str | None  # the Ray node that ran it; None in the stage's own process
 
 
 def no_inputs(seed: int) -> Path | None:

@@ -23,8 +23,8 @@ from typing import cast
 import torch
 from torch import nn
 
-from pipeline.config import OfflineConfig
 from pipeline.learned.rules import RecurrentUpdateRule, UpdateRule
+from pipeline.meta.config import OfflineConfig
 from pipeline.meta.step import BaseState, Batch, apply_meta_gradient, base_step, meta_objective
 from pipeline.meta.truncated import learn_offline_recurrent
 from pipeline.optim import SGDConfig, detached

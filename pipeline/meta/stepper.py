@@ -19,8 +19,8 @@ from typing import Any, Protocol, cast
 import torch
 from torch import nn
 
-from pipeline.config import OnlineConfig
 from pipeline.learned.rules import RecurrentUpdateRule, UpdateRule
+from pipeline.meta.config import OnlineConfig
 from pipeline.meta.forward import forward_meta_step
 from pipeline.meta.online import online_step, plain_step
 from pipeline.meta.step import BaseState, Batch

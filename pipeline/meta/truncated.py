@@ -25,9 +25,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from pipeline.config import OfflineConfig
 from pipeline.learned.handcrafted import task_loss
 from pipeline.learned.recurrent import CHUNK, RecurrentRule, RecurrentState, flatten, unflatten
+from pipeline.meta.config import OfflineConfig
 from pipeline.meta.step import BaseState, Batch, forward, step_meta_parameters
 from pipeline.optim import Params, SGDConfig, sgd_directions
 from pipeline.progress import Progress

@@ -15,11 +15,11 @@ from collections.abc import Callable
 import optuna
 import torch
 
-from pipeline.config import SearchSpace
 from pipeline.data.loading import LoadedData
 from pipeline.interrupt import Interrupted
 from pipeline.phases import starting_rule
 from pipeline.train import train
+from pipeline.tuning.config import SearchSpace
 from pipeline.tuning.space import MethodSetup, apply_values, suggest
 
 

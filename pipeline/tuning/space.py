@@ -13,17 +13,13 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from pipeline.config import (
-    MethodConfig,
-    OfflineConfig,
-    PairConfig,
-    Params,
-    RepresentationConfig,
-    SearchSpace,
-    TuneConfig,
-)
+from pipeline.config import Params
 from pipeline.configparse import ConfigError
+from pipeline.learned.config import RepresentationConfig
+from pipeline.meta.config import OfflineConfig
 from pipeline.methods import METHODS
+from pipeline.pairs import MethodConfig, PairConfig
+from pipeline.tuning.config import SearchSpace, TuneConfig
 from pipeline.tuning.files import read_tuning
 
 KNOBS = ("base_lr", "offline_meta_lr", "online_meta_lr")

@@ -28,9 +28,9 @@ from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState
 
-from pipeline.config import TuneConfig
 from pipeline.configparse import ConfigError
 from pipeline.interrupt import Interrupted, StopRequest
+from pipeline.tuning.config import TuneConfig
 from pipeline.tuning.objective import worker_id
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from pipeline.config import RepresentationConfig
 from pipeline.derive import derive_seed
+from pipeline.learned.config import RepresentationConfig
 from pipeline.learned.handcrafted import HandcraftedLoss
 from pipeline.learned.learning_rate import LearnedLearningRate
 from pipeline.learned.network import LossNetwork

@@ -1,0 +1,77 @@
+"""The ``tune:`` section: the Optuna branch's studies and search space."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from pipeline.configparse import ConfigError, non_negative, positive
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """Log-uniform ranges [low, high] of the learning rates a study tunes; null: not tuned."""
+
+    base_lr: tuple[float, ...] | None = (1e-4, 0.3)  # the pair's SGD lr (Meta-LR: the initial alpha)
+    offline_meta_lr: tuple[float, ...] | None = (1e-4, 1e-1)  # Algorithm 1/3's Adam lr
+    online_meta_lr: tuple[float, ...] | None = (1e-6, 1e-2)  # Algorithm 2/4's Adam lr
+
+    def __post_init__(self) -> None:
+        for name in ("base_lr", "offline_meta_lr", "online_meta_lr"):
+            bounds = getattr(self, name)
+            if bounds is not None and not (len(bounds) == 2 and 0 < bounds[0] < bounds[1]):
+                raise ConfigError(f"{name}: expected [low, high] with 0 < low < high, got {list(bounds)}")
+
+
+@dataclass(frozen=True)
+class TuneConfig:
+    """The optional Optuna branch: per pair x method, tune the learning rates on validation error."""
+
+    # One study per pair x method listed; both empty (the default): tuning off, no tune stage exists
+    # and train uses params.yaml's values. The DVC matrix of the tune stage reads these lists.
+    pairs: tuple[str, ...] = ()  # pairs to tune (each must be in run.pairs)
+    methods: tuple[str, ...] = ()  # methods to tune (each must be in run.methods)
+    n_trials: int = 20  # the study's budget: trials that completed, were pruned or failed
+    timeout_s: float | None = None  # wall-clock budget of one tune stage (null: none)
+    seeds: tuple[int, ...] = (0,)  # training seeds a trial averages its validation error over
+    sampler_seed: int = 0  # TPE's seed
+    pruning: bool = True  # median pruning on the validation errors reported during training
+    startup_trials: int = 3  # trials before pruning starts
+    storage: str | None = (
+        None  # null: a journal file under `dir`; or sqlite:///..., postgresql://user@host/db (no password)
+    )
+    storage_env: str | None = (
+        None  # or the name of an environment variable holding the whole URL (a password may be in it)
+    )
+    dir: str = "data/tuning"  # embedded journals (outside DVC outputs, so an interrupted study continues)
+    space: SearchSpace = field(default_factory=SearchSpace)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.pairs and self.methods)
+
+    def __post_init__(self) -> None:
+        if bool(self.pairs) != bool(self.methods):
+            empty, other = ("methods", "pairs") if self.pairs else ("pairs", "methods")
+            raise ConfigError(
+                f"{empty}: empty while tune.{other} is not; tuning runs one study per pair x method, "
+                f"so list both (or leave both empty to turn tuning off)"
+            )
+        for name in ("n_trials",):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name}: expected an integer >= 1, got {getattr(self, name)}")
+        non_negative("startup_trials", self.startup_trials)
+        if self.timeout_s is not None:
+            positive("timeout_s", self.timeout_s)
+        if not self.seeds:
+            raise ConfigError("seeds: expected at least one seed")
+        if self.storage is not None and not self.storage.startswith(("sqlite:///", "postgresql", "mysql")):
+            raise ConfigError(f"storage: expected null, sqlite:///PATH or postgresql://..., got {self.storage!r}")
+        if self.storage is not None and urlsplit(self.storage).password is not None:
+            raise ConfigError(
+                "storage: the URL contains a password, which would be copied into dvc.lock and `dvc exp show`; "
+                "remove it and give the password by PGPASSWORD or ~/.pgpass, or put the whole URL in an "
+                "environment variable and name it in tune.storage_env"
+            )
+        if self.storage is not None and self.storage_env is not None:
+            raise ConfigError("storage_env: set either tune.storage or tune.storage_env, not both")

@@ -1,0 +1,32 @@
+"""The library's layering (tools/layers.py): no import circles, no import up the layers, every module placed."""
+
+import networkx as nx
+
+from tools.layers import LAYERS, circles, import_graph, layer_of, unplaced, upward_imports
+
+
+def test_no_module_imports_a_module_of_a_higher_layer():
+    assert upward_imports(import_graph()) == []
+
+
+def test_no_import_circles():
+    assert circles(import_graph()) == []
+
+
+def test_every_module_has_a_layer():
+    """A new module needs a line in tools/layers.py:LAYERS (the test names it)."""
+    assert unplaced(import_graph()) == []
+
+
+def test_the_checks_catch_an_upward_import_and_a_circle():
+    """The checks on a made-up graph: learned importing train runs up the layers and closes a circle."""
+    graph = nx.DiGraph([("train", "learned.rules.base"), ("learned.rules.base", "train"), ("meta.forward", "optim")])
+    assert upward_imports(graph) == ["learned.rules.base (learned) -> train (training)"]
+    assert circles(graph) == [["learned.rules.base", "train"]]
+    assert unplaced(nx.DiGraph([("newthing", "io")])) == ["newthing"]
+
+
+def test_the_most_specific_pattern_places_a_module():
+    names = [name for name, _ in LAYERS]
+    assert names[layer_of("tuning.config")] == "section configs" and names[layer_of("tuning.study")] == "orchestration"
+    assert names[layer_of("models.__main__")] == "report and tools" and names[layer_of("models.small")] == "models"
