@@ -229,11 +229,3 @@ def load_params(path: str | Path = "params.yaml") -> Params:
         return parse_params(data)
     except ConfigError as error:
         raise ConfigError(f"{path}: {error}") from None
-
-
-if __name__ == "__main__":  # python -m pipeline.config check [--params FILE]
-    import sys
-
-    from pipeline.configcheck import main
-
-    sys.exit(main())

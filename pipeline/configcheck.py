@@ -1,16 +1,12 @@
-"""Check a params file without running anything: ``python -m pipeline.config check``.
+"""The whole params file's checks and its one-line summary (the ``check`` stage, ``python -m tools.config check``).
 
-Prints what the file resolves to (every default filled in) and what `dvc repro` would run,
-or the first error with its key path (exit code 2). The ``check`` DVC stage runs the same
-validation before every other stage, so a typo anywhere in ``params.yaml`` stops
-`dvc repro` before any work, even when no stage that reads the key would re-run.
+The ``check`` DVC stage runs this validation before every other stage, so a typo anywhere in
+``params.yaml`` stops `dvc repro` before any work, even when no stage that reads the key would re-run.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -74,28 +70,3 @@ def _fewshot_summary(params: Params) -> str:
         f"{len(fewshot.families)} families ({', '.join(fewshot.families)}) x "
         f"{len(fewshot.methods)} methods ({', '.join(fewshot.methods)})"
     )
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline.config", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    check = sub.add_parser("check", help="validate a params file and print what it resolves to")
-    check.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
-    check.add_argument(
-        "--dvc-yaml",
-        default="dvc.yaml",
-        help="the pipeline whose templated keys must be written (default: dvc.yaml; skipped if absent)",
-    )
-    check.add_argument("--quiet", action="store_true", help="print only the summary line, not the resolved config")
-    args = parser.parse_args(argv)
-    try:
-        params = load_checked(args.params, args.dvc_yaml)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if not args.quiet:
-        print(yaml.safe_dump(plain(params), sort_keys=False), end="")
-    print(f"{args.params}: valid. {run_summary(params)}")
-    return 0

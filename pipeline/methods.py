@@ -130,13 +130,3 @@ def describe() -> str:
     for name, spec in METHODS.items():
         lines.append(f"{name:<18}{spec.init:<18}{'yes' if spec.online else 'no':<8}{spec.description}")
     return "\n".join(lines)
-
-
-if __name__ == "__main__":  # python -m pipeline.methods [--help]: list the methods params.yaml can name
-    import argparse
-
-    argparse.ArgumentParser(
-        prog="python -m pipeline.methods",
-        description="List the methods that run.methods can name, with the offline phase (run.inits) each needs.",
-    ).parse_args()
-    print(describe())

@@ -22,7 +22,7 @@ MARKER = Path("data/params_checked.txt")
 def main(args: argparse.Namespace, params: Params) -> None:
     print(f"check: {args.params} is valid. {run_summary(params)}", flush=True)
     MARKER.parent.mkdir(parents=True, exist_ok=True)
-    MARKER.write_text("params.yaml passed validation (python -m pipeline.config check)\n")
+    MARKER.write_text("params.yaml passed validation (python -m tools.config check)\n")
 
 
 if __name__ == "__main__":

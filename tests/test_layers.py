@@ -29,4 +29,4 @@ def test_the_checks_catch_an_upward_import_and_a_circle():
 def test_the_most_specific_pattern_places_a_module():
     names = [name for name, _ in LAYERS]
     assert names[layer_of("tuning.config")] == "section configs" and names[layer_of("tuning.study")] == "orchestration"
-    assert names[layer_of("models.__main__")] == "report and tools" and names[layer_of("models.small")] == "models"
+    assert names[layer_of("report.build")] == "report and tools" and names[layer_of("models.small")] == "models"

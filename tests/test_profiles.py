@@ -74,7 +74,7 @@ def test_check_command_names_the_key(tmp_path):
     raw = _drop(yaml.safe_load((ROOT / "params.yaml").read_text()), "fewshot.families")
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(raw))
-    done = subprocess.run(["python", "-m", "pipeline.config", "check", "--quiet", "--params", str(path),
+    done = subprocess.run(["python", "-m", "tools.config", "check", "--quiet", "--params", str(path),
                            "--dvc-yaml", str(ROOT / "dvc.yaml")], cwd=ROOT, env=env(), capture_output=True, text=True)
     assert done.returncode == 2
     assert "fewshot.families: missing required key" in done.stderr

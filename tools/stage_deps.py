@@ -102,7 +102,8 @@ def check(dvc_yaml: Path, root: Path = ROOT) -> dict[str, tuple[list[str], list[
 def rewrite(text: str, closures: dict[str, list[str]]) -> str:
     """dvc.yaml's text with each stage's code deps replaced by its closure (other lines kept)."""
     lines, out = text.splitlines(keepends=True), []
-    stage, in_deps, pending = None, False, []
+    stage, in_deps = None, False
+    pending: list[str] = []
     for line in lines:
         stage_match = re.match(r"^  (\w[\w-]*):", line)
         if stage_match:

@@ -49,8 +49,7 @@ def build_optimiser(problem: str, cfg: L2LConfig, seed: int) -> CoordinatewiseLS
     o = cfg.optimiser
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "l2l-lstm", problem))
-        chosen = o.preprocess or preprocess
-        return CoordinatewiseLSTM(o.hidden, o.layers, chosen, o.p or p, o.output_scale or scale)  # type: ignore[arg-type]
+        return CoordinatewiseLSTM(o.hidden, o.layers, o.preprocess or preprocess, o.p or p, o.output_scale or scale)
 
 
 def meta_train(

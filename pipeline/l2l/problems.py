@@ -23,6 +23,7 @@ import torch.nn.functional as F
 
 from pipeline.derive import generator
 from pipeline.l2l.config import PROBLEMS  # noqa: F401  (re-exported: the names this module builds)
+from pipeline.learned.lstm import Preprocess
 from pipeline.sampling import BatchStream
 
 MLP_SHAPES = {
@@ -35,10 +36,13 @@ MLP_SHAPES = {
 # the raw gradient with scale 1, which at our meta-training budget overshoots and ends far behind every
 # hand-designed optimiser (final loss 4.91 against 0.40-1.26); the paper's text, log/sign with p = 10, and
 # scale 0.01 gives 0.55 (docs/update_rules.md, "Ablation"), so that is the default; the code's form is selectable.
-OPTIMISER_DEFAULTS = {"quadratic": ("log_sign", 10.0, 0.01), "mlp": ("log_sign", 5.0, 0.01)}
+OPTIMISER_DEFAULTS: dict[str, tuple[Preprocess, float, float]] = {
+    "quadratic": ("log_sign", 10.0, 0.01),
+    "mlp": ("log_sign", 5.0, 0.01),
+}
 
 
-def optimiser_defaults(problem: str) -> tuple[str, float, float]:
+def optimiser_defaults(problem: str) -> tuple[Preprocess, float, float]:
     return OPTIMISER_DEFAULTS["quadratic" if problem == "quadratic" else "mlp"]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from pipeline.config import OfflineConfig, OptimConfig, PairConfig
-from pipeline.diagnose import loss_slopes
+from tools.diagnose import loss_slopes
 from pipeline.meta.offline import learn_offline, meta_loss_rose
 from pipeline.meta.step import BaseState
 from pipeline.optim import SGDConfig

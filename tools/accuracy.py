@@ -1,4 +1,4 @@
-"""`python -m pipeline.accuracy [--pair P]`: do the fast meta-gradient variants train AdaLFL as well?
+"""`python -m tools.accuracy [--pair P]`: do the fast meta-gradient variants train AdaLFL as well?
 
 Runs AdaLFL on one pair of params.yaml for every seed with the unrolled meta-gradient
 (k = 1), the forward-mode one (k = 1) and forward-mode with a meta step every 5 base steps,

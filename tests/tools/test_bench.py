@@ -1,11 +1,11 @@
-"""The benchmark's machinery on a tiny configuration (the figures themselves come from `python -m pipeline.bench`)."""
+"""The benchmark's machinery on a tiny configuration (the figures themselves come from `python -m tools.bench`)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from pipeline.bench import OPTIONAL_VARIANTS, VARIANTS, Runner, batch_sizes, markdown_table, peak_memory_mb, time_model
+from tools.bench import OPTIONAL_VARIANTS, VARIANTS, Runner, batch_sizes, markdown_table, peak_memory_mb, time_model
 
 CPU = torch.device("cpu")
 
@@ -55,13 +55,13 @@ def test_peak_memory_probe_and_table():
 
 @pytest.mark.slow
 def test_quick_benchmark_end_to_end(tmp_path):
-    """`python -m pipeline.bench --quick` on the two small models writes a complete bench.json."""
+    """`python -m tools.bench --quick` on the two small models writes a complete bench.json."""
     import json
     import subprocess
     import sys
 
     out = tmp_path / "bench.json"
-    subprocess.run([sys.executable, "-m", "pipeline.bench", "--quick", "--models", "mlp,lenet5", "--out", str(out)], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "tools.bench", "--quick", "--models", "mlp,lenet5", "--out", str(out)], check=True, capture_output=True)
     results = json.loads(out.read_text())
     assert set(results) == {"mlp", "lenet5"}
     for variants in results.values():

@@ -1,6 +1,6 @@
 """Diagnose a learned loss on one pair: the offline phase, the loss's slope, and the runs it feeds.
 
-    python -m pipeline.diagnose --params profiles/reproduce.yaml --pair diabetes_mlp --seeds 0 1 \
+    python -m tools.diagnose --params profiles/reproduce.yaml --pair diabetes_mlp --seeds 0 1 \
         --set offline.smooth_nn.reset_interval=0 --out studies/diabetes_trajectory.json
 
 For every seed it runs the pair's offline phase (``--init``, default ``smooth_nn``:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pipeline.diagnose import PROBABILITIES, RESIDUALS, check_methods, loss_slopes, override, true_logit_gradients
+from tools.diagnose import PROBABILITIES, RESIDUALS, check_methods, loss_slopes, override, true_logit_gradients
 from pipeline.learned.outputwise import OutputwiseLoss
 from pipeline.learned.taylor import TaylorLoss
 

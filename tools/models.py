@@ -1,4 +1,4 @@
-"""`python -m pipeline.models [--json]`: list every model with its parameter count."""
+"""`python -m tools.models [--json]`: list every model with its parameter count."""
 
 from __future__ import annotations
 

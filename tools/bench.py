@@ -1,4 +1,4 @@
-"""`python -m pipeline.bench [--quick]`: per-step time and peak memory of online loss learning.
+"""`python -m tools.bench [--quick]`: per-step time and peak memory of online loss learning.
 
 Variants, on random data of each model's input shape (timing needs no real data):
 ``baseline`` (plain step, cross-entropy), ``adalfl_unrolled`` (second-order graph through
@@ -176,7 +176,7 @@ def _memory_in_subprocess(model_name: str, variant: str, batch_size: int, device
     cmd = [
         sys.executable,
         "-m",
-        "pipeline.bench",
+        "tools.bench",
         "--memory-probe",
         model_name,
         variant,
