@@ -16,24 +16,6 @@ if TYPE_CHECKING:  # types only: evaluate and report read outputs without import
     from pipeline.optim import Params
     from pipeline.train import TrainResult
 
-INIT_ROOT, RUNS_ROOT, EVAL_ROOT = Path("data/init"), Path("data/runs"), Path("data/eval")
-
-
-# One DVC stage covers every seed of a (pair, init) or (pair, method): its output folder
-# holds one sub-folder per seed.
-def init_dir(pair: str, init: str, seed: int | None = None, root: Path = INIT_ROOT) -> Path:
-    folder = root / pair / init
-    return folder if seed is None else folder / f"seed{seed}"
-
-
-def run_dir(pair: str, method: str, seed: int | None = None, root: Path = RUNS_ROOT) -> Path:
-    folder = root / pair / method
-    return folder if seed is None else folder / f"seed{seed}"
-
-
-def eval_file(pair: str, root: Path = EVAL_ROOT) -> Path:
-    return root / f"{pair}.json"
-
 
 def save_init(
     folder: Path, rule: UpdateRule, history: list[float], info: dict[str, Any], facts: dict[str, Any]

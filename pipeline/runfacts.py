@@ -15,12 +15,6 @@ from typing import Any
 from pipeline.io import write_json
 
 SEED_FACTS = "run_facts.json"
-TIMINGS_ROOT = Path("reports/timings")
-
-
-def timings_file(stage: str, item: str, root: Path = TIMINGS_ROOT) -> Path:
-    """Where a stage's run facts go: ``train@digits_mlp-adalfl`` -> reports/timings/train@digits_mlp-adalfl.json."""
-    return root / f"{stage}@{item}.json"
 
 
 def write_seed_facts(folder: Path, facts: dict[str, Any]) -> None:

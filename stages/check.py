@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from pipeline.config import Params
 from pipeline.configcheck import run_summary
+from pipeline.paths import PARAMS_CHECKED
 from stages.common import run_stage, stage_parser
-
-MARKER = Path("data/params_checked.txt")
 
 
 def main(args: argparse.Namespace, params: Params) -> None:
     print(f"check: {args.params} is valid. {run_summary(params)}", flush=True)
-    MARKER.parent.mkdir(parents=True, exist_ok=True)
-    MARKER.write_text("params.yaml passed validation (python -m tools.config check)\n")
+    PARAMS_CHECKED.parent.mkdir(parents=True, exist_ok=True)
+    PARAMS_CHECKED.write_text("params.yaml passed validation (python -m tools.config check)\n")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pipeline.data.errors import DataError
 from pipeline.distributed.config import ExecutorError
 from pipeline.interrupt import Interrupted
 from pipeline.paramsview import stage_view
+from pipeline.paths import prepared_dir
 from stages import timing
 
 
@@ -58,7 +59,7 @@ def pair_and_data_dir(params: Params, pair_name: str) -> tuple[PairConfig, Path]
     if pair_name not in params.pairs:
         raise ConfigError(f"{key_path('pairs', pair_name)}: not defined (defined: {', '.join(params.pairs) or 'none'})")
     pair = params.pairs[pair_name]
-    return pair, Path(params.data.prepared_dir) / pair.dataset
+    return pair, prepared_dir(params.data.prepared_dir, pair.dataset)
 
 
 def seeds_of(args: argparse.Namespace, params: Params) -> tuple[int, ...]:

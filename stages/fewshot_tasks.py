@@ -1,4 +1,4 @@
-"""DVC stage `tasks@<family>`: a few-shot family's fixed class split and class pools (seed 003).
+"""DVC stage `fewshot_tasks@<family>`: a few-shot family's fixed class split and class pools (seed 003).
 
 Sinusoids need no data (their tasks are drawn from the seed); an image family writes each
 meta-split's classes, so meta_train and meta_test read exactly the same images.
@@ -13,9 +13,8 @@ from pathlib import Path
 
 from pipeline.config import Params
 from pipeline.configparse import ConfigError
+from pipeline.paths import fewshot_tasks_dir, prepared_dir
 from stages.common import run_stage, stage_parser
-
-TASKS_ROOT = Path("data/fewshot/tasks")
 
 
 def main(args: argparse.Namespace, params: Params) -> None:
@@ -36,7 +35,7 @@ def main(args: argparse.Namespace, params: Params) -> None:
             pools = omniglot_pools(Path(family.root), family, cfg.seed)
         else:
             pools = pools_from_prepared(
-                load_prepared(Path(params.data.prepared_dir) / str(family.dataset)).splits, family
+                load_prepared(prepared_dir(params.data.prepared_dir, str(family.dataset))).splits, family
             )
         for split, pool in pools.items():
             for shots in family.shots:
@@ -51,7 +50,7 @@ def main(args: argparse.Namespace, params: Params) -> None:
         "images": {s: sum(int(c.shape[0]) for c in p) for s, p in pools.items()} if pools else None,
         "image_shape": list(pools["train"][0].shape[1:]) if pools else None,
     }
-    with atomic_path(TASKS_ROOT / args.family) as tmp:
+    with atomic_path(fewshot_tasks_dir(args.family)) as tmp:
         tmp.mkdir()
         torch.save(pools, tmp / "pools.pt")
         (tmp / "info.json").write_text(json.dumps(info, indent=2) + "\n")

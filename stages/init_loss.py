@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipeline.artifacts import init_dir
 from pipeline.config import Params
 from pipeline.data.loading import load_prepared
 from pipeline.derive import resolve_device
@@ -18,7 +17,8 @@ from pipeline.distributed.jobs import OfflineSeed
 from pipeline.distributed.seeds import run_seeds
 from pipeline.io import atomic_path
 from pipeline.methods import INITS
-from pipeline.runfacts import gather, timings_file
+from pipeline.paths import init_dir, timings_file
+from pipeline.runfacts import gather
 from stages.common import pair_and_data_dir, run_parser, run_stage, seeds_of
 
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from pipeline.config import Params
 from pipeline.configparse import ConfigError
 from pipeline.io import atomic_path, write_json
 from pipeline.l2l.problems import PROBLEMS
+from pipeline.paths import L2L_ROOT, prepared_dir
 from stages.common import run_stage, stage_parser
 
-OUT = Path("reports/l2l")
+OUT = L2L_ROOT
 
 
 def main(args: argparse.Namespace, params: Params) -> None:
@@ -30,7 +30,7 @@ def main(args: argparse.Namespace, params: Params) -> None:
 
     images = None
     if args.problem != "quadratic":
-        data = load_prepared(Path(params.data.prepared_dir) / cfg.dataset)
+        data = load_prepared(prepared_dir(params.data.prepared_dir, cfg.dataset))
         train = data.splits["train"]
         images = (train.x, train.y, int(data.meta["n_outputs"]))
     result = run_benchmark(args.problem, cfg, images)

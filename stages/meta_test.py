@@ -21,10 +21,12 @@ def main(args: argparse.Namespace, params: Params) -> None:
     import torch
 
     from pipeline.derive import resolve_device
-    from pipeline.fewshot.artifacts import build_learner, load_pools, model_dir, result_file
+    from pipeline.fewshot.artifacts import build_learner, load_pools
     from pipeline.fewshot.metatrain import curves, fixed_tasks, objective_for, summary
     from pipeline.io import write_json
-    from pipeline.runfacts import timings_file
+    from pipeline.paths import fewshot_model_dir as model_dir
+    from pipeline.paths import fewshot_result_file as result_file
+    from pipeline.paths import timings_file
 
     cfg = params.fewshot
     family = cfg.tasks[args.family]

@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 from pipeline.config import Params
-from pipeline.data.prepare import output_dir, prepare_dataset
+from pipeline.data.prepare import prepare_dataset
 from pipeline.data.registry import DATASETS
 from pipeline.data.store import write_prepared
+from pipeline.paths import prepared_dir
 from stages.common import run_stage, stage_parser
 
 
@@ -17,7 +18,7 @@ def main(args: argparse.Namespace, params: Params) -> None:
     info = DATASETS[args.dataset]
     print(f"prepare {info.name}: loading {info.origin(Path(params.data.root))}", flush=True)
     prepared = prepare_dataset(info, info.load(Path(params.data.root)), params.data)
-    out = output_dir(params.data.prepared_dir, info.name)
+    out = prepared_dir(params.data.prepared_dir, info.name)
     meta = write_prepared(prepared, out)
     print(f"prepare {info.name}: wrote {out} (train {meta['n_train']}, valid {meta['n_valid']}, test {meta['n_test']})")
 

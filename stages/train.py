@@ -12,7 +12,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline.artifacts import init_dir, run_dir
 from pipeline.config import Params
 from pipeline.data.loading import load_prepared
 from pipeline.derive import resolve_device
@@ -20,8 +19,8 @@ from pipeline.distributed.jobs import TrainSeed
 from pipeline.distributed.seeds import run_seeds
 from pipeline.io import atomic_path
 from pipeline.methods import METHODS
-from pipeline.runfacts import gather, timings_file
-from pipeline.tuning.files import tuning_dir
+from pipeline.paths import init_dir, run_dir, timings_file, tuning_dir
+from pipeline.runfacts import gather
 from pipeline.tuning.space import MethodSetup, training_setup
 from stages.common import check_method, pair_and_data_dir, run_parser, run_stage, seeds_of
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipeline.artifacts import init_dir
 from pipeline.config import Params
 from pipeline.configparse import ConfigError
 from pipeline.derive import resolve_device
 from pipeline.methods import METHODS
-from pipeline.runfacts import timings_file
+from pipeline.paths import init_dir, timings_file
 from pipeline.transfer import run_name, transfer_runs
 from pipeline.tuning.space import setup_without_offline
 from stages.common import check_method, pair_and_data_dir, run_parser, run_stage

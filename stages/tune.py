@@ -18,7 +18,7 @@ from pipeline.config import Params
 from pipeline.configparse import ConfigError
 from pipeline.io import atomic_path, write_json
 from pipeline.methods import METHODS
-from pipeline.tuning.files import tuning_dir
+from pipeline.paths import tuning_dir
 from pipeline.tuning.space import is_tuned
 from stages.common import check_method, pair_and_data_dir, run_parser, run_stage
 

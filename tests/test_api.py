@@ -134,7 +134,7 @@ def test_bad_files_fail_in_one_line_naming_the_file(tmp_path):
 def test_export_command_writes_a_file_that_loads_without_the_pipeline(prepared_root, tmp_path, monkeypatch):
     import yaml
 
-    from pipeline.artifacts import run_dir
+    from pipeline.paths import run_dir
     from tests.pipeline_repo import ROOT
     from tools.lfl import main
 

@@ -7,8 +7,10 @@ import json
 import pytest
 import torch
 
-from pipeline.artifacts import eval_file, run_dir, save_eval, save_run
-from pipeline.runfacts import gather, timings_file
+from pipeline.artifacts import save_eval, save_run
+from pipeline.paths import eval_file, run_dir
+from pipeline.runfacts import gather
+from pipeline.paths import timings_file
 from pipeline.config import MethodConfig, OnlineConfig, OptimConfig, PairConfig, parse_params
 from pipeline.meta.step import BaseState
 from pipeline.evaluation import trivial_error

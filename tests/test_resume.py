@@ -20,7 +20,8 @@ import pytest
 import torch
 import yaml
 
-from pipeline.artifacts import init_dir, save_init
+from pipeline.artifacts import save_init
+from pipeline.paths import init_dir
 from pipeline.checkpoint import read_header
 from pipeline.config import parse_params
 from pipeline.phases import offline_phase

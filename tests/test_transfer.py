@@ -10,7 +10,8 @@ import pytest
 import torch
 import yaml
 
-from pipeline.artifacts import init_dir, run_dir, save_init
+from pipeline.artifacts import save_init
+from pipeline.paths import init_dir, run_dir
 from pipeline.config import parse_params
 from pipeline.configparse import ConfigError
 from pipeline.phases import offline_phase

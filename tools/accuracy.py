@@ -14,13 +14,13 @@ import copy
 import dataclasses
 import json
 import statistics
-from pathlib import Path
 
 import torch
 
 from pipeline.config import load_params
 from pipeline.data.loading import load_prepared
 from pipeline.evaluation import split_error
+from pipeline.paths import prepared_dir
 from pipeline.phases import offline_phase
 from pipeline.train import initial_model, train
 
@@ -32,7 +32,7 @@ def compare(
 ) -> dict[str, dict[str, float | list[float]]]:
     params = load_params(params_path)
     pair = params.pairs[pair_name]
-    data = load_prepared(Path(params.data.prepared_dir) / pair.dataset)
+    data = load_prepared(prepared_dir(params.data.prepared_dir, pair.dataset))
     online = params.methods["adalfl"].online
     assert online is not None
     if online_meta_lr is not None:

@@ -26,11 +26,11 @@ import yaml
 
 from pipeline.config import Params, parse_params
 from pipeline.data.loading import LoadedData, load_prepared
-from pipeline.data.prepare import output_dir
 from pipeline.derive import resolve_device
 from pipeline.evaluation import split_error
 from pipeline.learned.outputwise import OutputwiseLoss
 from pipeline.methods import METHODS
+from pipeline.paths import prepared_dir
 from pipeline.phases import fresh_rule, offline_phase
 from pipeline.train import initial_model, train
 
@@ -181,7 +181,7 @@ def main() -> None:
     for assignment in args.overrides:
         override(raw, assignment)
     params = parse_params(raw)
-    data = load_prepared(output_dir(params.data.prepared_dir, params.pairs[args.pair].dataset))
+    data = load_prepared(prepared_dir(params.data.prepared_dir, params.pairs[args.pair].dataset))
     rows: list[dict[str, Any]] = []
 
     def save(row: dict[str, Any]) -> None:  # after every phase, so a killed sweep keeps what it measured

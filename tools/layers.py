@@ -24,7 +24,7 @@ from tools.import_closure import ROOT, direct_imports
 LAYERS: list[tuple[str, list[str]]] = [
     (
         "utilities",
-        ["configparse", "io", "derive", "progress", "interrupt", "dvc_keys", "runfacts", "sampling", "optim"],
+        ["configparse", "io", "paths", "derive", "progress", "interrupt", "dvc_keys", "runfacts", "sampling", "optim"],
     ),
     ("data", ["data.*"]),
     ("models", ["models.*"]),

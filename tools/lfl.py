@@ -17,13 +17,13 @@ from pathlib import Path
 import torch
 
 from pipeline.api import LearnedLoss
-from pipeline.artifacts import run_dir
 from pipeline.config import load_params
 from pipeline.configparse import ConfigError
 from pipeline.data.errors import DataError
 from pipeline.data.loading import read_meta
 from pipeline.exports import exports_a_loss
 from pipeline.methods import METHODS
+from pipeline.paths import prepared_dir, run_dir
 from pipeline.report.stamp import git_commit, params_digest
 
 
@@ -40,7 +40,7 @@ def export_loss(
     learned = run_dir(pair, method, seed, runs_root) / "learned.pt"
     if not learned.is_file():
         raise FileNotFoundError(f"{learned}: missing; run `dvc repro train@{pair}-{method}` first")
-    meta = read_meta(Path(params.data.prepared_dir) / params.pairs[pair].dataset)
+    meta = read_meta(prepared_dir(params.data.prepared_dir, params.pairs[pair].dataset))
     source = {
         "pair": pair,
         "method": method,

@@ -24,9 +24,10 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.paths import CODE_DIGESTS
 from tools.import_closure import CODE_ROOTS, ROOT, import_closure
 
-DIGEST_DIR = "data/code"
+DIGEST_DIR = str(CODE_DIGESTS)
 SELF = "tools.stage_deps"  # the `code` stage's own module: it depends on the code folders themselves
 SOURCES = ("pipeline", "stages")  # what the `code` stage reads besides its own closure
 _MODULE_CMD = re.compile(r"python\s+-m\s+([\w.]+)")

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -116,7 +115,3 @@ def _normalise_y(info: DatasetInfo, y: np.ndarray, stats: dict[str, float] | Non
     if stats is None:
         return y.astype(np.int64)
     return ((y - stats["min"]) / (stats["max"] - stats["min"])).astype(np.float32).reshape(-1, 1)
-
-
-def output_dir(prepared_dir: str | Path, dataset: str) -> Path:
-    return Path(prepared_dir) / dataset

@@ -12,23 +12,13 @@ from pipeline.fewshot.config import FewshotConfig
 from pipeline.fewshot.learners import FewShotLearner
 from pipeline.fewshot.models import build_fewshot_model
 from pipeline.fewshot.tasks import ClassPool
-
-ROOT = Path("data/fewshot")
-TASKS, MODELS, RESULTS = ROOT / "tasks", ROOT / "models", ROOT / "results"
+from pipeline.paths import FEWSHOT_TASKS
 
 
-def model_dir(family: str, method: str, root: Path = MODELS) -> Path:
-    return root / f"{family}-{method}"
-
-
-def result_file(family: str, method: str, root: Path = RESULTS) -> Path:
-    return root / f"{family}-{method}.json"
-
-
-def load_pools(family: str, root: Path = TASKS) -> tuple[dict[str, ClassPool] | None, dict[str, Any]]:
+def load_pools(family: str, root: Path = FEWSHOT_TASKS) -> tuple[dict[str, ClassPool] | None, dict[str, Any]]:
     folder = root / family
     if not (folder / "pools.pt").is_file():
-        raise FileNotFoundError(f"{folder}/pools.pt: missing; run the tasks@{family} stage first")
+        raise FileNotFoundError(f"{folder}/pools.pt: missing; run the fewshot_tasks@{family} stage first")
     return torch.load(folder / "pools.pt", weights_only=True), json.loads((folder / "info.json").read_text())
 
 

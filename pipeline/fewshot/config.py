@@ -1,6 +1,6 @@
 """``fewshot:`` in params.yaml: the few-shot meta-learning branch (seed 003), its own DVC stages.
 
-tasks@<family> -> meta_train@<family>-<method> -> meta_test@<family>-<method> -> report. A
+fewshot_tasks@<family> -> meta_train@<family>-<method> -> meta_test@<family>-<method> -> report. A
 family is a task distribution (sinusoid regression, N-way K-shot classification on an
 image data set); each has its own budget, since sinusoids cost a fraction of what images do.
 """

@@ -5,15 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pipeline.artifacts import EVAL_ROOT, INIT_ROOT, RUNS_ROOT
 from pipeline.config import Params
 from pipeline.data.registry import DATASETS
 from pipeline.exports import export_command, exports_a_loss
 from pipeline.fewshot import report as fewshot_report
-from pipeline.fewshot.artifacts import RESULTS as FEWSHOT_RESULTS
 from pipeline.grid import all_inits, methods_on
 from pipeline.io import atomic_path, write_json, write_text
 from pipeline.methods import METHODS
+from pipeline.paths import EVAL_ROOT, FEWSHOT_RESULTS, INIT_ROOT, RUNS_ROOT, TIMINGS_ROOT, TUNING_ROOT, tuning_dir
 from pipeline.report import l2l as l2l_report
 from pipeline.report import plots
 from pipeline.report.collect import (
@@ -31,8 +30,6 @@ from pipeline.report.movement import movement_markdown, online_movement
 from pipeline.report.page import write_page
 from pipeline.report.tables import metrics, metrics_detail, results_markdown
 from pipeline.report.transfer import transfer_cells, transfer_comparisons, transfer_markdown
-from pipeline.runfacts import TIMINGS_ROOT
-from pipeline.tuning.files import TUNING_ROOT, tuning_dir
 
 LOSS_PLOT_METHODS = ("adalfl",)  # the paper's Figure 1/4 shows AdaLFL's loss over training
 

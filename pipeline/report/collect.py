@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from pipeline.artifacts import EVAL_ROOT, INIT_ROOT, RUNS_ROOT, eval_file, init_dir, run_dir
 from pipeline.config import Params
 from pipeline.grid import methods_on
 from pipeline.methods import METHODS
-from pipeline.runfacts import TIMINGS_ROOT, seed_facts, timings_file
+from pipeline.paths import EVAL_ROOT, INIT_ROOT, RUNS_ROOT, TIMINGS_ROOT, eval_file, init_dir, run_dir, timings_file
+from pipeline.runfacts import seed_facts
 
 
 @dataclass

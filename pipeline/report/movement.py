@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pipeline.artifacts import INIT_ROOT, RUNS_ROOT, init_dir, run_dir
 from pipeline.methods import METHODS
+from pipeline.paths import INIT_ROOT, RUNS_ROOT, init_dir, run_dir
 
 
 def relative_change(before: dict[str, torch.Tensor], after: dict[str, torch.Tensor]) -> float | None:

@@ -6,13 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pipeline.artifacts import EVAL_ROOT
 from pipeline.config import Params
+from pipeline.paths import EVAL_ROOT, TIMINGS_ROOT
 from pipeline.report.collect import Cell, eval_records, stage_wall_times
 from pipeline.report.comparisons import diff_text, test_text
 from pipeline.report.paired import compare
 from pipeline.report.tables import cell_text
-from pipeline.runfacts import TIMINGS_ROOT
 from pipeline.transfer import run_name, transfer_runs
 
 

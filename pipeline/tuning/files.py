@@ -6,12 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-TUNING_ROOT = Path("reports/tuning")
-
-
-def tuning_dir(pair: str, method: str, root: Path = TUNING_ROOT) -> Path:
-    return root / pair / method
-
 
 def read_tuning(folder: Path) -> dict[str, Any]:
     """The tune stage's result.json."""

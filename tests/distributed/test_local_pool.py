@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.artifacts import run_dir
+from pipeline.paths import run_dir
 from pipeline.distributed.config import ExecutorConfig
 from pipeline.distributed.seeds import run_seeds
 from pipeline.interrupt import Interrupted
