@@ -23,14 +23,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from pipeline.exports import LOSS_KINDS
 from pipeline.learned.config import RepresentationConfig
 from pipeline.learned.rules import LossRule, build_loss
 from pipeline.meta.config import OnlineConfig
 from pipeline.meta.forward import forward_meta_step
 from pipeline.meta.step import BaseState
 from pipeline.optim import SGDConfig
-from pipeline.train import meta_optimizer
+from pipeline.training.exports import LOSS_KINDS
+from pipeline.training.loop import meta_optimizer
 
 FORMAT = "lfl.learned_loss"
 VERSION = 1

@@ -12,18 +12,18 @@ from typing import Any, Literal
 
 import yaml
 
-from pipeline.configparse import ConfigError, key_path, non_negative, parse_dataclass
 from pipeline.data.config import DataConfig
 from pipeline.distributed.config import ExecutorConfig
 from pipeline.fewshot.config import FewshotConfig
-from pipeline.grid import all_methods, check_run_extra, methods_on
 from pipeline.l2l.config import L2LConfig
 from pipeline.learned.config import RepresentationConfig
 from pipeline.meta.config import OfflineConfig, OfflineOverride, OnlineConfig
-from pipeline.methods import INITS, METHODS, needed_inits
-from pipeline.pairs import MethodConfig, OptimConfig, PairConfig
-from pipeline.transfer import TransferConfig, check_transfer
+from pipeline.methods import INITS, METHODS, has_offline_phase, needed_inits
+from pipeline.training.config import MethodConfig, OptimConfig, PairConfig
+from pipeline.training.grid import all_methods, check_run_extra, methods_on
+from pipeline.training.transfer import TransferConfig, check_transfer
 from pipeline.tuning.config import SearchSpace, TuneConfig
+from pipeline.utils.configparse import ConfigError, key_path, non_negative, parse_dataclass
 
 __all__ = [  # the sections, assembled here from the packages they configure
     "CheckpointConfig",
@@ -76,7 +76,9 @@ class Params:
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     seeds: tuple[int, ...] = (0,)
     run: RunConfig = field(default_factory=RunConfig)
-    run_extra: RunConfig = field(default_factory=RunConfig)  # a second grid on some of run.pairs (pipeline/grid.py)
+    run_extra: RunConfig = field(
+        default_factory=RunConfig
+    )  # a second grid on some of run.pairs (pipeline/training/grid.py)
     pairs: dict[str, PairConfig] = field(default_factory=dict)
     offline: dict[str, OfflineConfig] = field(default_factory=dict)  # keyed by init kind
     methods: dict[str, MethodConfig] = field(default_factory=dict)
@@ -100,7 +102,7 @@ class Params:
         for name, method in self.methods.items():
             _check_method(name, method)
         for name in self.offline:
-            if name not in INITS or name == "handcrafted":
+            if name not in INITS or not has_offline_phase(name):
                 raise ConfigError(f"{key_path('offline', name)}: unknown offline phase (known: {', '.join(INITS[1:])})")
         _check_pair_offline(self)
         _check_run(self)
@@ -122,7 +124,7 @@ class Params:
 
     def offline_for(self, pair: str, init: str) -> OfflineConfig | None:
         """``offline.<init>`` with the pair's overrides applied; None for the handcrafted loss (no offline phase)."""
-        base = self.offline.get(init) if init != "handcrafted" else None
+        base = self.offline.get(init) if has_offline_phase(init) else None
         override = self.pairs[pair].offline.get(init) if pair in self.pairs else None
         return override.apply(base) if base is not None and override is not None else base
 
@@ -208,7 +210,7 @@ def _check_run(params: Params) -> None:
             f"set run.inits: [{', '.join(needed)}]"
         )
     for init in needed:
-        if init != "handcrafted" and init not in params.offline:
+        if has_offline_phase(init) and init not in params.offline:
             raise ConfigError(f"offline.{init}: missing required key (run.inits needs it)")
 
 

@@ -13,9 +13,9 @@ from typing import Any
 import yaml
 
 from pipeline.config import Params, load_params
-from pipeline.configparse import ConfigError
-from pipeline.dvc_keys import check_dvc_keys
-from pipeline.transfer import run_name, transfer_runs
+from pipeline.training.transfer import run_name, transfer_runs
+from pipeline.utils.configparse import ConfigError
+from pipeline.utils.dvc_keys import check_dvc_keys
 
 
 def plain(value: Any) -> Any:

@@ -9,7 +9,7 @@ ML3 and AdaLFL share the ``smooth_nn`` initialisation for the same pair and seed
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 LossKind = Literal["handcrafted", "smooth_nn", "relu_nn", "taylor_quadratic", "taylor_cubic"]
 InitKind = Literal[
@@ -28,8 +28,6 @@ InitKind = Literal[
 # a recurrent learned rule with a per-coordinate state (pipeline.learned.recurrent),
 # or a hand-designed optimiser (torch.optim's Adam / RMSprop, SGD with Nesterov momentum; pipeline.optim).
 UpdateKind = Literal["sgd", "meta_sgd", "meta_curvature", "l2l_lstm", "meta_lstm", "adam", "rmsprop", "nesterov"]
-HAND_DESIGNED: tuple[str, ...] = ("adam", "rmsprop", "nesterov")
-RECURRENT: tuple[str, ...] = ("l2l_lstm", "meta_lstm")  # meta-trained by truncated BPTT (pipeline.meta.truncated)
 
 
 @dataclass(frozen=True)
@@ -40,6 +38,10 @@ class MethodSpec:
     online: bool  # has an online phase (Algorithm 2 or 4)
     description: str
     update: UpdateKind = "sgd"  # sgd: theta - lr * d; the others learn the map from d to the step
+
+    @property
+    def has_offline_phase(self) -> bool:
+        return has_offline_phase(self.init)
 
 
 METHODS: dict[str, MethodSpec] = {
@@ -95,33 +97,47 @@ METHODS: dict[str, MethodSpec] = {
     ),
 }
 
-INITS: tuple[str, ...] = (
-    "handcrafted",
-    "smooth_nn",
-    "relu_nn",
-    "taylor_quadratic",
-    "taylor_cubic",
-    "learning_rate",
-    "meta_sgd",
-    "meta_curvature",
-    "l2l_lstm",
-    "meta_lstm",
-)
+NO_OFFLINE: Final = "handcrafted"  # the init of methods with no offline phase (the handcrafted loss, nothing learned)
+
+
+@dataclass(frozen=True)
+class InitSpec:
+    """The representation an offline phase trains: its loss, whether alpha is learned, how d becomes the step."""
+
+    loss: LossKind
+    learns_lr: bool = False
+    update: UpdateKind = "sgd"
+
+
+INIT_SPECS: dict[str, InitSpec] = {  # keyed by InitKind; in the order dvc.yaml's run.inits lists them
+    NO_OFFLINE: InitSpec("handcrafted"),
+    "smooth_nn": InitSpec("smooth_nn"),
+    "relu_nn": InitSpec("relu_nn"),
+    "taylor_quadratic": InitSpec("taylor_quadratic"),
+    "taylor_cubic": InitSpec("taylor_cubic"),
+    "learning_rate": InitSpec("handcrafted", learns_lr=True),
+    "meta_sgd": InitSpec("handcrafted", update="meta_sgd"),
+    "meta_curvature": InitSpec("handcrafted", update="meta_curvature"),
+    "l2l_lstm": InitSpec("handcrafted", update="l2l_lstm"),
+    "meta_lstm": InitSpec("handcrafted", update="meta_lstm"),
+}
+INITS: tuple[str, ...] = tuple(INIT_SPECS)
+
+
+def has_offline_phase(init: str) -> bool:
+    return init != NO_OFFLINE
 
 
 def init_representation(init: str) -> tuple[LossKind, bool, UpdateKind]:
     """(loss kind, learns_lr, update kind) of the representation an offline phase trains."""
-    if init == "learning_rate":
-        return "handcrafted", True, "sgd"
-    if init in ("meta_sgd", "meta_curvature", *RECURRENT):
-        return "handcrafted", False, init  # type: ignore[return-value]
-    return init, False, "sgd"  # type: ignore[return-value]
+    spec = INIT_SPECS[init]
+    return spec.loss, spec.learns_lr, spec.update
 
 
 def needed_inits(methods: list[str] | tuple[str, ...]) -> list[str]:
     """The offline phases a set of methods needs, in INITS order; a baseline-only run needs the no-op."""
-    needed = {METHODS[m].init for m in methods if METHODS[m].init != "handcrafted"}
-    return [i for i in INITS if i in needed] or ["handcrafted"]
+    needed = {METHODS[m].init for m in methods if METHODS[m].has_offline_phase}
+    return [i for i in INITS if i in needed] or [NO_OFFLINE]
 
 
 def describe() -> str:
@@ -130,3 +146,21 @@ def describe() -> str:
     for name, spec in METHODS.items():
         lines.append(f"{name:<18}{spec.init:<18}{'yes' if spec.online else 'no':<8}{spec.description}")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class FewshotMethodSpec:
+    """A few-shot method (seed 003): it meta-learns theta_g and the inner loop's rule of this update kind."""
+
+    update: UpdateKind  # the inner step's rule (pipeline.learned.rules); sgd: a fixed inner learning rate
+    adapts: bool  # takes inner steps at meta-training (pretrain: trains theta_g on its own loss, no step)
+    description: str
+
+
+FEWSHOT_METHODS: dict[str, FewshotMethodSpec] = {
+    "maml": FewshotMethodSpec("sgd", True, "MAML: theta_g, inner SGD at a fixed lr"),
+    "meta_sgd": FewshotMethodSpec("meta_sgd", True, "Meta-SGD: theta_g and a learning rate per parameter"),
+    "meta_curvature": FewshotMethodSpec("meta_curvature", True, "Meta-Curvature: theta_g and a preconditioner"),
+    "meta_lstm": FewshotMethodSpec("meta_lstm", True, "Meta-LSTM: theta_g and a gated update"),
+    "pretrain": FewshotMethodSpec("sgd", False, "pretraining on the pooled tasks, fine-tuned by SGD at meta-test"),
+}

@@ -9,7 +9,9 @@ caller detaches them between steps, as the paper's online algorithm does.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import torch
 
@@ -110,16 +112,35 @@ def rmsprop_step(
     return new_params, new_state
 
 
+OptimiserKind = Literal["sgd", "nesterov", "adam", "rmsprop"]
+Step = Callable[[Params, Params, Params, float, SGDConfig], tuple[Params, Params]]
+
+
+def _nesterov(params: Params, grads: Params, state: Params, lr: float, cfg: SGDConfig) -> tuple[Params, Params]:
+    return sgd_step(params, grads, state, lr, replace(cfg, momentum=cfg.momentum or 0.9, nesterov=True))
+
+
+def _adaptive(step: Callable[..., tuple[Params, Params]]) -> Step:
+    return lambda params, grads, state, lr, cfg: step(
+        params, grads, state, lr, AdaptiveConfig(weight_decay=cfg.weight_decay)
+    )
+
+
+# sgd as ``cfg`` says; nesterov with momentum 0.9 where ``cfg`` has none; adam and rmsprop with torch's
+# defaults; every one keeps ``cfg``'s weight decay.
+HAND_DESIGNED_STEPS: dict[str, Step] = {
+    "sgd": sgd_step,
+    "nesterov": _nesterov,
+    "adam": _adaptive(adam_step),
+    "rmsprop": _adaptive(rmsprop_step),
+}
+
+
 def hand_designed_step(
     kind: str, params: Params, grads: Params, state: Params, lr: float, cfg: SGDConfig = SGDConfig()
 ) -> tuple[Params, Params]:
-    """One step of a hand-designed optimiser: ``sgd`` (as ``cfg`` says), ``nesterov`` (momentum 0.9 where ``cfg`` has
-    none), ``adam`` or ``rmsprop`` (torch's defaults); every one keeps ``cfg``'s weight decay."""
-    if kind == "sgd":
-        return sgd_step(params, grads, state, lr, cfg)
-    if kind == "nesterov":
-        return sgd_step(params, grads, state, lr, replace(cfg, momentum=cfg.momentum or 0.9, nesterov=True))
-    if kind in ("adam", "rmsprop"):
-        step = adam_step if kind == "adam" else rmsprop_step
-        return step(params, grads, state, lr, AdaptiveConfig(weight_decay=cfg.weight_decay))
-    raise ValueError(f"unknown optimiser {kind!r} (known: sgd, nesterov, adam, rmsprop)")
+    """One step of a hand-designed optimiser of ``HAND_DESIGNED_STEPS``."""
+    step = HAND_DESIGNED_STEPS.get(kind)
+    if step is None:
+        raise ValueError(f"unknown optimiser {kind!r} (known: {', '.join(HAND_DESIGNED_STEPS)})")
+    return step(params, grads, state, lr, cfg)

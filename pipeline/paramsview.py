@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from pipeline.configparse import ConfigError
+from pipeline.utils.configparse import ConfigError
 
 ALWAYS_READABLE = ("checkpoint", "executor", "data.prepared_dir")
 _ITEM = re.compile(r"\$\{\s*item\.(\w+)\s*\}")

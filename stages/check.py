@@ -13,7 +13,7 @@ import sys
 
 from pipeline.config import Params
 from pipeline.configcheck import run_summary
-from pipeline.paths import PARAMS_CHECKED
+from pipeline.utils.paths import PARAMS_CHECKED
 from stages.common import run_stage, stage_parser
 
 

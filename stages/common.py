@@ -9,12 +9,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pipeline.config import PairConfig, Params, load_params
-from pipeline.configparse import ConfigError, key_path
 from pipeline.data.errors import DataError
 from pipeline.distributed.config import ExecutorError
-from pipeline.interrupt import Interrupted
 from pipeline.paramsview import stage_view
-from pipeline.paths import prepared_dir
+from pipeline.utils.configparse import ConfigError, key_path
+from pipeline.utils.interrupt import Interrupted
+from pipeline.utils.paths import prepared_dir
 from stages import timing
 
 

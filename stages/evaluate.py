@@ -10,14 +10,14 @@ import argparse
 import sys
 from typing import Any
 
-from pipeline.artifacts import load_run_model, save_eval
 from pipeline.config import Params
 from pipeline.data.loading import LoadedData, load_prepared
 from pipeline.evaluation import split_error, trivial_error
-from pipeline.grid import methods_on
 from pipeline.models.registry import build_model
-from pipeline.paths import eval_file, run_dir
-from pipeline.transfer import run_name, transfer_runs
+from pipeline.training.artifacts import load_run_model, save_eval
+from pipeline.training.grid import methods_on
+from pipeline.training.transfer import run_name, transfer_runs
+from pipeline.utils.paths import eval_file, run_dir
 from stages.common import pair_and_data_dir, run_stage, seeds_of, stage_parser
 
 

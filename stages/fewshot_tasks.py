@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from pipeline.config import Params
-from pipeline.configparse import ConfigError
-from pipeline.paths import fewshot_tasks_dir, prepared_dir
+from pipeline.utils.configparse import ConfigError
+from pipeline.utils.paths import fewshot_tasks_dir, prepared_dir
 from stages.common import run_stage, stage_parser
 
 
@@ -26,7 +26,7 @@ def main(args: argparse.Namespace, params: Params) -> None:
     from pipeline.data.loading import load_prepared
     from pipeline.fewshot.pools import omniglot_pools, pools_from_prepared
     from pipeline.fewshot.tasks import check_pool
-    from pipeline.io import atomic_path
+    from pipeline.utils.io import atomic_path
 
     family = cfg.tasks[args.family]
     pools = None

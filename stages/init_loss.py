@@ -12,13 +12,13 @@ import sys
 
 from pipeline.config import Params
 from pipeline.data.loading import load_prepared
-from pipeline.derive import resolve_device
 from pipeline.distributed.jobs import OfflineSeed
 from pipeline.distributed.seeds import run_seeds
-from pipeline.io import atomic_path
 from pipeline.methods import INITS
-from pipeline.paths import init_dir, timings_file
-from pipeline.runfacts import gather
+from pipeline.utils.derive import resolve_device
+from pipeline.utils.io import atomic_path
+from pipeline.utils.paths import init_dir, timings_file
+from pipeline.utils.runfacts import gather
 from stages.common import pair_and_data_dir, run_parser, run_stage, seeds_of
 
 

@@ -11,10 +11,10 @@ import argparse
 import json
 
 from pipeline.config import Params
-from pipeline.configparse import ConfigError
-from pipeline.io import atomic_path, write_json
 from pipeline.l2l.problems import PROBLEMS
-from pipeline.paths import L2L_ROOT, prepared_dir
+from pipeline.utils.configparse import ConfigError
+from pipeline.utils.io import atomic_path, write_json
+from pipeline.utils.paths import L2L_ROOT, prepared_dir
 from stages.common import run_stage, stage_parser
 
 OUT = L2L_ROOT

@@ -20,13 +20,13 @@ def main(args: argparse.Namespace, params: Params) -> None:
     check_family_method(params, args.family, args.method)
     import torch
 
-    from pipeline.derive import resolve_device
     from pipeline.fewshot.artifacts import build_learner, load_pools
     from pipeline.fewshot.metatrain import curves, fixed_tasks, objective_for, summary
-    from pipeline.io import write_json
-    from pipeline.paths import fewshot_model_dir as model_dir
-    from pipeline.paths import fewshot_result_file as result_file
-    from pipeline.paths import timings_file
+    from pipeline.utils.derive import resolve_device
+    from pipeline.utils.io import write_json
+    from pipeline.utils.paths import fewshot_model_dir as model_dir
+    from pipeline.utils.paths import fewshot_result_file as result_file
+    from pipeline.utils.paths import timings_file
 
     cfg = params.fewshot
     family = cfg.tasks[args.family]

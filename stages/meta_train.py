@@ -7,7 +7,7 @@ import json
 import sys
 
 from pipeline.config import Params
-from pipeline.configparse import ConfigError
+from pipeline.utils.configparse import ConfigError
 from stages.common import run_stage, stage_parser
 
 
@@ -23,12 +23,12 @@ def main(args: argparse.Namespace, params: Params) -> None:
     check_family_method(params, args.family, args.method)
     import torch
 
-    from pipeline.derive import resolve_device
     from pipeline.fewshot.artifacts import build_learner, load_pools
     from pipeline.fewshot.metatrain import fixed_tasks, meta_train
-    from pipeline.io import atomic_path, write_json
-    from pipeline.paths import fewshot_model_dir as model_dir
-    from pipeline.paths import timings_file
+    from pipeline.utils.derive import resolve_device
+    from pipeline.utils.io import atomic_path, write_json
+    from pipeline.utils.paths import fewshot_model_dir as model_dir
+    from pipeline.utils.paths import timings_file
 
     cfg = params.fewshot
     family = cfg.tasks[args.family]
@@ -53,7 +53,7 @@ def main(args: argparse.Namespace, params: Params) -> None:
             )
             (tmp / f"K{shots}").mkdir()
             torch.save({k: v.cpu() for k, v in learner.state_dict().items()}, tmp / f"K{shots}" / "learner.pt")
-            wall_time_s = record.pop("wall_time_s")  # a run fact, kept out of the output (pipeline.runfacts)
+            wall_time_s = record.pop("wall_time_s")  # a run fact, kept out of the output (pipeline.utils.runfacts)
             (tmp / f"K{shots}" / "history.json").write_text(json.dumps(record) + "\n")
             timings[f"K{shots}"] = {"wall_time_s": wall_time_s}
             last = record["history"]["valid_metric"][-1]

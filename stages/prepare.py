@@ -10,7 +10,7 @@ from pipeline.config import Params
 from pipeline.data.prepare import prepare_dataset
 from pipeline.data.registry import DATASETS
 from pipeline.data.store import write_prepared
-from pipeline.paths import prepared_dir
+from pipeline.utils.paths import prepared_dir
 from stages.common import run_stage, stage_parser
 
 

@@ -14,14 +14,15 @@ from pathlib import Path
 
 from pipeline.config import Params
 from pipeline.data.loading import load_prepared
-from pipeline.derive import resolve_device
 from pipeline.distributed.jobs import TrainSeed
 from pipeline.distributed.seeds import run_seeds
-from pipeline.io import atomic_path
-from pipeline.methods import METHODS
-from pipeline.paths import init_dir, run_dir, timings_file, tuning_dir
-from pipeline.runfacts import gather
-from pipeline.tuning.space import MethodSetup, training_setup
+from pipeline.methods import METHODS, has_offline_phase
+from pipeline.training.setup import MethodSetup
+from pipeline.tuning.space import training_setup
+from pipeline.utils.derive import resolve_device
+from pipeline.utils.io import atomic_path
+from pipeline.utils.paths import init_dir, run_dir, timings_file, tuning_dir
+from pipeline.utils.runfacts import gather
 from stages.common import check_method, pair_and_data_dir, run_parser, run_stage, seeds_of
 
 
@@ -40,7 +41,7 @@ def main(args: argparse.Namespace, params: Params) -> None:
         setup,
         tuned,
         args.method,
-        lambda seed: init_dir(args.pair, init, seed) if init != "handcrafted" else None,
+        lambda seed: init_dir(args.pair, init, seed) if has_offline_phase(init) else None,
         timings_file("train", f"{args.pair}-{args.method}"),
     )
 

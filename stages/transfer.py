@@ -1,6 +1,6 @@
 """DVC stage `transfer@<pair>-<method>-<source>`: train a pair with the loss another pair learned.
 
-ML3's meta-test (pipeline/transfer.py): the method starts from the source pair's offline output
+ML3's meta-test (pipeline/training/transfer.py): the method starts from the source pair's offline output
 (`data/init/<source>/<init>/seed<k>`) and trains the pair's seed-k model, whose initial weights and
 batches are its baseline's; the runs are the pair's method `<method>_from_<source>`. The
 learning rates are params.yaml's (a tuned method's values belong to its own offline phase).
@@ -12,12 +12,12 @@ import argparse
 import sys
 
 from pipeline.config import Params
-from pipeline.configparse import ConfigError
-from pipeline.derive import resolve_device
 from pipeline.methods import METHODS
-from pipeline.paths import init_dir, timings_file
-from pipeline.transfer import run_name, transfer_runs
-from pipeline.tuning.space import setup_without_offline
+from pipeline.training.setup import setup_without_offline
+from pipeline.training.transfer import run_name, transfer_runs
+from pipeline.utils.configparse import ConfigError
+from pipeline.utils.derive import resolve_device
+from pipeline.utils.paths import init_dir, timings_file
 from stages.common import check_method, pair_and_data_dir, run_parser, run_stage
 from stages.train import train_every_seed
 

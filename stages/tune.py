@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import Params
-from pipeline.configparse import ConfigError
-from pipeline.io import atomic_path, write_json
 from pipeline.methods import METHODS
-from pipeline.paths import tuning_dir
 from pipeline.tuning.space import is_tuned
+from pipeline.utils.configparse import ConfigError
+from pipeline.utils.io import atomic_path, write_json
+from pipeline.utils.paths import tuning_dir
 from stages.common import check_method, pair_and_data_dir, run_parser, run_stage
 
 

@@ -1,6 +1,6 @@
 """A seed's output folder read back for comparison: tensors loaded, JSON parsed.
 
-Nothing is dropped: wall times and node names live in reports/timings (pipeline.runfacts),
+Nothing is dropped: wall times and node names live in reports/timings (pipeline.utils.runfacts),
 so two runs of the same seed must write identical folders."""
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ import torch
 from pipeline.api import VERSION, AdaLFL, LearnedLoss, LossFileError
 from pipeline.config import MethodConfig, OnlineConfig, OptimConfig, PairConfig, RepresentationConfig
 from pipeline.learned.rules import build_loss
-from pipeline.phases import fresh_rule
-from pipeline.train import initial_model, make_stream, train
+from pipeline.training.setup import fresh_rule
+from pipeline.training.loop import train
+from pipeline.training.setup import initial_model, make_stream
 
 CPU = torch.device("cpu")
 
@@ -134,7 +135,7 @@ def test_bad_files_fail_in_one_line_naming_the_file(tmp_path):
 def test_export_command_writes_a_file_that_loads_without_the_pipeline(prepared_root, tmp_path, monkeypatch):
     import yaml
 
-    from pipeline.paths import run_dir
+    from pipeline.utils.paths import run_dir
     from tests.pipeline_repo import ROOT
     from tools.lfl import main
 

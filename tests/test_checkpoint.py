@@ -9,10 +9,11 @@ import pytest
 import torch
 import yaml
 
-from pipeline.checkpoint import CheckpointError, load_checkpoint, read_header, save_checkpoint
+from pipeline.training.checkpoint import CheckpointError, load_checkpoint, read_header, save_checkpoint
 from pipeline.config import parse_params
-from pipeline.phases import fresh_rule
-from pipeline.train import Checkpointing, run_fingerprint, train
+from pipeline.training.setup import fresh_rule
+from pipeline.training.loop import Checkpointing, train
+from pipeline.training.setup import run_fingerprint
 from stages import train as train_stage
 from stages.common import run_stage
 from tests.conftest import BASE_PARAMS

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from pipeline.config import load_params, parse_params
-from pipeline.configparse import ConfigError
+from pipeline.utils.configparse import ConfigError
 from stages import prepare as prepare_stage
 from stages.common import run_stage
 
@@ -125,7 +125,7 @@ def test_paper_profile_is_valid_and_complete():
 def test_cuda_without_a_gpu_is_a_one_line_config_error():
     import torch
 
-    from pipeline.derive import resolve_device
+    from pipeline.utils.derive import resolve_device
 
     assert resolve_device("cpu").type == "cpu"
     assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.config import parse_params
-from pipeline.configparse import ConfigError
+from pipeline.utils.configparse import ConfigError
 from stages import train as train_stage
 from stages.common import run_stage
 from tests.conftest import BASE_PARAMS

@@ -7,17 +7,17 @@ import json
 import pytest
 import torch
 
-from pipeline.artifacts import save_eval, save_run
-from pipeline.paths import eval_file, run_dir
-from pipeline.runfacts import gather
-from pipeline.paths import timings_file
+from pipeline.training.artifacts import save_eval, save_run
+from pipeline.utils.paths import eval_file, run_dir
+from pipeline.utils.runfacts import gather
+from pipeline.utils.paths import timings_file
 from pipeline.config import MethodConfig, OnlineConfig, OptimConfig, PairConfig, parse_params
 from pipeline.meta.step import BaseState
 from pipeline.evaluation import trivial_error
-from pipeline.phases import fresh_rule
+from pipeline.training.setup import fresh_rule
 from pipeline.report.collect import collect
 from pipeline.report.tables import metrics, metrics_detail, results_markdown
-from pipeline.train import TrainingRun, _finite, train
+from pipeline.training.loop import TrainingRun, _finite, train
 from stages.evaluate import evaluate_seed
 from tests.conftest import BASE_PARAMS
 

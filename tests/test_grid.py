@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from pipeline.config import parse_params
-from pipeline.configparse import ConfigError
-from pipeline.grid import all_methods, methods_on
+from pipeline.utils.configparse import ConfigError
+from pipeline.training.grid import all_methods, methods_on
 from pipeline.report.collect import collect
 from pipeline.report.tables import NOT_RUN, results_markdown
 from tests.pipeline_repo import env

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.io import atomic_path, write_json
+from pipeline.utils.io import atomic_path, write_json
 
 pytestmark = pytest.mark.reliability
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Rewrites metrics.json forever, alternating two large versions; each is checked whole afterwards.
 WRITER = """
 import sys
-from pipeline.io import write_json
+from pipeline.utils.io import write_json
 path, i = sys.argv[1], 0
 while True:
     write_json(path, {"version": i % 2, "rows": [[i % 2] * 50 for _ in range(2000)]})

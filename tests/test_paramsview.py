@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.config import load_params
-from pipeline.configparse import ConfigError
+from pipeline.utils.configparse import ConfigError
 from pipeline.paramsview import declared_params, stage_view
 from tests.pipeline_repo import ROOT
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from pipeline.configcheck import load_checked
-from pipeline.configparse import ConfigError
+from pipeline.utils.configparse import ConfigError
 from tests.pipeline_repo import ROOT, env
 
 PROFILES = sorted(ROOT.glob("profiles/*.yaml")) + [ROOT / "params.yaml"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import progress
-from pipeline.progress import Progress
+from pipeline.utils import progress
+from pipeline.utils.progress import Progress
 
 
 class FakeClock:

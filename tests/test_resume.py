@@ -20,11 +20,11 @@ import pytest
 import torch
 import yaml
 
-from pipeline.artifacts import save_init
-from pipeline.paths import init_dir
-from pipeline.checkpoint import read_header
+from pipeline.training.artifacts import save_init
+from pipeline.utils.paths import init_dir
+from pipeline.training.checkpoint import read_header
 from pipeline.config import parse_params
-from pipeline.phases import offline_phase
+from pipeline.training.offline import offline_phase
 from tests.conftest import BASE_PARAMS
 from tests.seed_outputs import assert_identical, seed_outputs
 

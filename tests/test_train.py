@@ -13,8 +13,9 @@ from pipeline.meta.online import online_step, plain_step
 from pipeline.meta.step import BaseState
 from pipeline.models.registry import build_model
 from pipeline.optim import SGDConfig
-from pipeline.phases import fresh_rule, offline_phase
-from pipeline.train import make_stream, sgd_config, train
+from pipeline.training.loop import train
+from pipeline.training.offline import offline_phase
+from pipeline.training.setup import fresh_rule, make_stream, sgd_config
 
 CPU = torch.device("cpu")
 
@@ -125,7 +126,7 @@ def test_forward_and_unrolled_meta_gradients_train_the_same(digits_data):
 def test_update_rules_train_and_resume_bit_identically(digits_data, method):
     """The update rules and hand-designed optimisers train (validation error falls, the meta-parameters of the
     learned ones move online) and a run restored from its state dict mid-way ends bit-identical to one that was not."""
-    from pipeline.train import TrainingRun
+    from pipeline.training.loop import TrainingRun
 
     online = MethodConfig(online=OnlineConfig(meta_lr=1e-3)) if method.startswith("meta_") else MethodConfig()
     lr = {"adam": 1e-3}.get(method, 0.05)
@@ -155,7 +156,7 @@ def test_update_rules_train_and_resume_bit_identically(digits_data, method):
 def test_recurrent_rules_train_and_resume_bit_identically_mid_truncation(digits_data, method):
     """A run restored mid-truncation (its rule state and window in the state dict) ends bit-identical to one that
     was not; the rule's weights move at every truncation's end; the Meta-LSTM, which starts as SGD, learns."""
-    from pipeline.train import TrainingRun
+    from pipeline.training.loop import TrainingRun
 
     online = MethodConfig(online=OnlineConfig(meta_lr=1e-3, meta_interval=7))
     pair = PairConfig(dataset="digits", model="logistic", optim=OptimConfig(lr=0.05), steps=30, batch_size=64, eval_interval=15)

@@ -10,12 +10,12 @@ import pytest
 import torch
 import yaml
 
-from pipeline.artifacts import save_init
-from pipeline.paths import init_dir, run_dir
+from pipeline.training.artifacts import save_init
+from pipeline.utils.paths import init_dir, run_dir
 from pipeline.config import parse_params
-from pipeline.configparse import ConfigError
-from pipeline.phases import offline_phase
-from pipeline.transfer import run_name, transfer_runs
+from pipeline.utils.configparse import ConfigError
+from pipeline.training.offline import offline_phase
+from pipeline.training.transfer import run_name, transfer_runs
 from stages import train as train_stage
 from stages import transfer as transfer_stage
 from stages.common import run_stage

@@ -20,9 +20,10 @@ import torch
 from pipeline.config import load_params
 from pipeline.data.loading import load_prepared
 from pipeline.evaluation import split_error
-from pipeline.paths import prepared_dir
-from pipeline.phases import offline_phase
-from pipeline.train import initial_model, train
+from pipeline.training.loop import train
+from pipeline.training.offline import offline_phase
+from pipeline.training.setup import initial_model
+from pipeline.utils.paths import prepared_dir
 
 VARIANTS = {"unrolled_k1": ("unrolled", 1), "forward_k1": ("forward", 1), "forward_k5": ("forward", 5)}
 

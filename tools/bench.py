@@ -29,8 +29,6 @@ from typing import Literal
 
 import torch
 
-from pipeline.derive import resolve_device
-from pipeline.io import write_json
 from pipeline.learned.config import RepresentationConfig
 from pipeline.learned.rules import build_rule
 from pipeline.meta.config import OnlineConfig
@@ -38,6 +36,8 @@ from pipeline.meta.step import BaseState, Batch
 from pipeline.meta.stepper import OnlineSetup, make_stepper
 from pipeline.models.registry import build_model
 from pipeline.optim import SGDConfig
+from pipeline.utils.derive import resolve_device
+from pipeline.utils.io import write_json
 
 MODELS = {"mlp": (1, 28, 28), "lenet5": (1, 28, 28), "resnet18": (3, 32, 32)}
 VARIANTS = ("baseline", "adalfl_unrolled", "adalfl_forward", "adalfl_forward_k5")

@@ -13,7 +13,7 @@ import sys
 import yaml
 
 from pipeline.configcheck import load_checked, plain, run_summary
-from pipeline.configparse import ConfigError
+from pipeline.utils.configparse import ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:

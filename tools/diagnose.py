@@ -26,13 +26,14 @@ import yaml
 
 from pipeline.config import Params, parse_params
 from pipeline.data.loading import LoadedData, load_prepared
-from pipeline.derive import resolve_device
 from pipeline.evaluation import split_error
 from pipeline.learned.outputwise import OutputwiseLoss
-from pipeline.methods import METHODS
-from pipeline.paths import prepared_dir
-from pipeline.phases import fresh_rule, offline_phase
-from pipeline.train import initial_model, train
+from pipeline.methods import METHODS, has_offline_phase
+from pipeline.training.loop import train
+from pipeline.training.offline import offline_phase
+from pipeline.training.setup import fresh_rule, initial_model
+from pipeline.utils.derive import resolve_device
+from pipeline.utils.paths import prepared_dir
 
 RESIDUALS = (-1.0, -0.5, -0.1, 0.1, 0.5, 1.0)
 PROBABILITIES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -94,7 +95,7 @@ def check_methods(methods: list[str], init: str) -> None:
     """Every method must start from ``init``'s output or from no offline phase (checked before any work)."""
     for method in methods:
         needs = METHODS[method].init
-        if needs not in ("handcrafted", init):
+        if has_offline_phase(needs) and needs != init:
             raise SystemExit(f"--methods: {method} starts from the {needs} offline phase, not --init {init}")
 
 

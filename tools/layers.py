@@ -22,21 +22,20 @@ from tools.import_closure import ROOT, direct_imports
 # Bottom to top. A name is a module under pipeline/ ("train", "meta.forward"); "pkg.*" is every
 # module of a package; the most specific pattern wins ("tuning.config" before "tuning.*").
 LAYERS: list[tuple[str, list[str]]] = [
-    (
-        "utilities",
-        ["configparse", "io", "paths", "derive", "progress", "interrupt", "dvc_keys", "runfacts", "sampling", "optim"],
-    ),
+    ("utilities", ["utils.*", "<pipeline>"]),
+    ("optimisers", ["optim"]),
     ("data", ["data.*"]),
     ("models", ["models.*"]),
     ("methods", ["methods"]),
     ("learned", ["learned.*"]),
     ("meta", ["meta.*"]),
-    ("training", ["pairs", "checkpoint", "evaluation", "train", "artifacts", "phases", "exports", "transfer", "grid"]),
+    ("evaluation", ["evaluation"]),
+    ("training", ["training.*"]),
     ("branches", ["l2l.*", "fewshot.*"]),
     ("section configs", ["tuning.config", "distributed.config", "distributed.job"]),
     ("root config", ["config", "paramsview", "configcheck"]),
     ("orchestration", ["tuning.*", "distributed.*"]),
-    ("report and tools", ["report.*", "api"]),
+    ("report and API", ["report.*", "api"]),
 ]
 
 

@@ -18,13 +18,13 @@ import torch
 
 from pipeline.api import LearnedLoss
 from pipeline.config import load_params
-from pipeline.configparse import ConfigError
 from pipeline.data.errors import DataError
 from pipeline.data.loading import read_meta
-from pipeline.exports import exports_a_loss
 from pipeline.methods import METHODS
-from pipeline.paths import prepared_dir, run_dir
 from pipeline.report.stamp import git_commit, params_digest
+from pipeline.training.exports import exports_a_loss
+from pipeline.utils.configparse import ConfigError
+from pipeline.utils.paths import prepared_dir, run_dir
 
 
 def export_loss(

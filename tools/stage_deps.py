@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.paths import CODE_DIGESTS
+from pipeline.utils.paths import CODE_DIGESTS
 from tools.import_closure import CODE_ROOTS, ROOT, import_closure
 
 DIGEST_DIR = str(CODE_DIGESTS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.configparse import ConfigError
+from pipeline.utils.configparse import ConfigError
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import torch
 
 from pipeline.data.errors import DataError
 from pipeline.data.store_format import SPLITS, normalise_images
-from pipeline.io import sha256_file
+from pipeline.utils.io import sha256_file
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import torch
 
 from pipeline.data.prepare import PreparedDataset
 from pipeline.data.validate import validate_disjoint, validate_split
-from pipeline.io import atomic_path, sha256_file
+from pipeline.utils.io import atomic_path, sha256_file
 
 
 def validate_prepared(prepared: PreparedDataset) -> None:

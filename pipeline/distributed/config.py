@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pipeline.configparse import ConfigError
+from pipeline.utils.configparse import ConfigError
 
 
 class ExecutorError(RuntimeError):

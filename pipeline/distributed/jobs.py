@@ -13,20 +13,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.artifacts import save_init, save_run
 from pipeline.data.loading import LoadedData
-from pipeline.derive import resolve_device
 from pipeline.learned.config import RepresentationConfig
 from pipeline.meta.config import OfflineConfig
 from pipeline.meta.offline import meta_loss_rose
-from pipeline.pairs import PairConfig
-from pipeline.phases import offline_phase, starting_rule
-from pipeline.train import Checkpointing, run_fingerprint, train
-from pipeline.tuning.space import MethodSetup
+from pipeline.training.artifacts import save_init, save_run
+from pipeline.training.config import PairConfig
+from pipeline.training.loop import Checkpointing, train
+from pipeline.training.offline import offline_phase, starting_rule
+from pipeline.training.setup import MethodSetup, run_fingerprint
+from pipeline.utils.derive import resolve_device
 
 
 def _run_facts(wall_time_s: float, node: str | None) -> dict[str, Any]:
-    """What varies between equal runs: kept out of the outputs (pipeline.runfacts)."""
+    """What varies between equal runs: kept out of the outputs (pipeline.utils.runfacts)."""
     return {"wall_time_s": wall_time_s} if node is None else {"wall_time_s": wall_time_s, "node": node}
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from pipeline.distributed.job import SeedJob
-from pipeline.interrupt import Interrupted
+from pipeline.utils.interrupt import Interrupted
 
 
 class _Stopped:

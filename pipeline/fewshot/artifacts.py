@@ -12,7 +12,7 @@ from pipeline.fewshot.config import FewshotConfig
 from pipeline.fewshot.learners import FewShotLearner
 from pipeline.fewshot.models import build_fewshot_model
 from pipeline.fewshot.tasks import ClassPool
-from pipeline.paths import FEWSHOT_TASKS
+from pipeline.utils.paths import FEWSHOT_TASKS
 
 
 def load_pools(family: str, root: Path = FEWSHOT_TASKS) -> tuple[dict[str, ClassPool] | None, dict[str, Any]]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pipeline.configparse import ConfigError
+from pipeline.methods import FEWSHOT_METHODS
+from pipeline.utils.configparse import ConfigError
 
-METHODS = ("maml", "meta_sgd", "meta_curvature", "meta_lstm", "pretrain")
+METHODS = tuple(FEWSHOT_METHODS)  # pipeline/methods.py: what each one meta-learns
 IMAGE_DATASETS = ("digits", "mnist5k", "omniglot")
 
 

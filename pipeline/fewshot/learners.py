@@ -23,25 +23,25 @@ from torch import nn
 from torch.func import functional_call, grad_and_value, vmap
 
 from pipeline.fewshot.tasks import TaskBatch
+from pipeline.learned.config import RepresentationConfig
 from pipeline.learned.handcrafted import HandcraftedLoss
-from pipeline.learned.recurrent import MetaLSTMRule
-from pipeline.learned.rules import LinearUpdateRule, LossRule, RecurrentUpdateRule, RuleState, UpdateRule
-from pipeline.learned.update import MetaCurvature, MetaSGDRates
+from pipeline.learned.rules import RuleState, UpdateRule
+from pipeline.learned.rules.registry import RULE_BUILDERS, RuleSetup
+from pipeline.methods import FEWSHOT_METHODS
 from pipeline.optim import Params
 
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-Shapes = dict[str, torch.Size]
-# The inner loop's update rule per method (the base loss is the family's, passed to ``adapt``; the
-# rule's own loss goes unused). maml and pretrain: SGD at the fixed inner learning rate.
-INNER_RULES: dict[str, Callable[[Shapes, float], UpdateRule]] = {
-    "maml": lambda shapes, lr: LossRule(HandcraftedLoss("regression"), lr),
-    "pretrain": lambda shapes, lr: LossRule(HandcraftedLoss("regression"), lr),
-    "meta_sgd": lambda shapes, lr: LinearUpdateRule(
-        HandcraftedLoss("regression"), lr, MetaSGDRates(shapes, lr, form="direct")
-    ),
-    "meta_curvature": lambda shapes, lr: LinearUpdateRule(HandcraftedLoss("regression"), lr, MetaCurvature(shapes, lr)),
-    "meta_lstm": lambda shapes, lr: RecurrentUpdateRule(HandcraftedLoss("regression"), lr, MetaLSTMRule(lr)),
-}
+# The inner loop's rules, built by the pair rules' registry: Meta-SGD in the paper's form (alpha itself),
+# Meta-Curvature's full factors, the Meta-LSTM at SGD with the inner learning rate.
+INNER_REPRESENTATION = RepresentationConfig(rate_form="direct")
+
+
+def inner_rule(method: str, shapes: dict[str, torch.Size], inner_lr: float) -> UpdateRule:
+    """The few-shot method's inner-loop rule (its base loss goes unused: ``adapt`` takes the family's loss)."""
+    if method not in FEWSHOT_METHODS:
+        raise ValueError(f"unknown few-shot method {method!r}")
+    setup = RuleSetup(HandcraftedLoss("regression"), inner_lr, 0, INNER_REPRESENTATION, shapes, learns_lr=False)
+    return RULE_BUILDERS[FEWSHOT_METHODS[method].update](setup)
 
 
 class FewShotLearner(nn.Module):
@@ -50,10 +50,8 @@ class FewShotLearner(nn.Module):
     def __init__(self, model: nn.Module, method: str, inner_lr: float, first_order: bool = False) -> None:
         super().__init__()
         self.model, self.method, self.inner_lr, self.first_order = model, method, inner_lr, first_order
-        if method not in INNER_RULES:
-            raise ValueError(f"unknown few-shot method {method!r}")
         shapes = {k: p.shape for k, p in model.named_parameters()}
-        self.update_rule = INNER_RULES[method](shapes, inner_lr)
+        self.update_rule = inner_rule(method, shapes, inner_lr)
         meta = self.update_rule.meta_module()
         self.rule: nn.Module | None = meta if self.update_rule.is_learned else None  # its parameters: "rule.*"
 
@@ -99,7 +97,7 @@ class FewShotLearner(nn.Module):
         """The mean query loss after ``steps`` inner steps.
 
         pretrain: theta_g's own loss on support and query, no step."""
-        if self.method == "pretrain":
+        if not FEWSHOT_METHODS[self.method].adapts:
 
             def both(x1: torch.Tensor, y1: torch.Tensor, x2: torch.Tensor, y2: torch.Tensor) -> torch.Tensor:
                 inputs = (torch.cat([x1, x2]),)

@@ -17,11 +17,11 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from pipeline.derive import generator
 from pipeline.fewshot.config import FamilyConfig
 from pipeline.fewshot.learners import FewShotLearner, Loss
 from pipeline.fewshot.tasks import ClassPool, TaskBatch, draw_tasks
-from pipeline.progress import Progress
+from pipeline.utils.derive import generator
+from pipeline.utils.progress import Progress
 
 EVAL_CHUNK = 100  # tasks per vmapped evaluation call (bounds memory)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from pipeline.derive import derive_seed
+from pipeline.utils.derive import derive_seed
 
 
 def sinusoid_mlp(hidden: int = 40) -> nn.Module:

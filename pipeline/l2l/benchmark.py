@@ -16,13 +16,13 @@ from typing import Any
 
 import torch
 
-from pipeline.derive import derive_seed
 from pipeline.l2l.config import L2LConfig
 from pipeline.l2l.problems import Instance, mlp_instance, optimiser_defaults, quadratic_instance
 from pipeline.learned.lstm import CoordinatewiseLSTM
 from pipeline.meta.unroll import meta_train_episode, run_learned
 from pipeline.optim import hand_designed_step
-from pipeline.progress import Progress
+from pipeline.utils.derive import derive_seed
+from pipeline.utils.progress import Progress
 
 HAND_DESIGNED = ("sgd", "nesterov", "rmsprop", "adam")
 InstanceFactory = Callable[[int], Instance]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pipeline.configparse import ConfigError
+from pipeline.utils.configparse import ConfigError
 
 PROBLEMS = ("quadratic", "mlp", "mlp_40", "mlp_2layers", "mlp_relu")  # pipeline.l2l.problems builds each
 

@@ -21,10 +21,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from pipeline.derive import generator
+from pipeline.data.sampling import BatchStream
 from pipeline.l2l.config import PROBLEMS  # noqa: F401  (re-exported: the names this module builds)
 from pipeline.learned.lstm import Preprocess
-from pipeline.sampling import BatchStream
+from pipeline.utils.derive import generator
 
 MLP_SHAPES = {
     "mlp": ((20,), "sigmoid"),

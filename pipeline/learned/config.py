@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pipeline.configparse import ConfigError, positive
+from pipeline.utils.configparse import ConfigError, positive
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from pipeline.configparse import ConfigError, non_negative, positive
+from pipeline.utils.configparse import ConfigError, non_negative, positive
 
 MetaSplit = Literal["valid", "train"]
 

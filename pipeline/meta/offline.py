@@ -28,7 +28,7 @@ from pipeline.meta.config import OfflineConfig
 from pipeline.meta.step import BaseState, Batch, apply_meta_gradient, base_step, meta_objective
 from pipeline.meta.truncated import learn_offline_recurrent
 from pipeline.optim import SGDConfig, detached
-from pipeline.progress import Progress
+from pipeline.utils.progress import Progress
 
 
 def unrolled_meta_loss(

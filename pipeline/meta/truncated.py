@@ -30,7 +30,7 @@ from pipeline.learned.recurrent import CHUNK, RecurrentRule, RecurrentState, fla
 from pipeline.meta.config import OfflineConfig
 from pipeline.meta.step import BaseState, Batch, forward, step_meta_parameters
 from pipeline.optim import Params, SGDConfig, sgd_directions
-from pipeline.progress import Progress
+from pipeline.utils.progress import Progress
 
 
 @dataclass

@@ -7,12 +7,8 @@ from typing import Any
 
 from pipeline.config import Params
 from pipeline.data.registry import DATASETS
-from pipeline.exports import export_command, exports_a_loss
 from pipeline.fewshot import report as fewshot_report
-from pipeline.grid import all_inits, methods_on
-from pipeline.io import atomic_path, write_json, write_text
-from pipeline.methods import METHODS
-from pipeline.paths import EVAL_ROOT, FEWSHOT_RESULTS, INIT_ROOT, RUNS_ROOT, TIMINGS_ROOT, TUNING_ROOT, tuning_dir
+from pipeline.methods import METHODS, has_offline_phase
 from pipeline.report import l2l as l2l_report
 from pipeline.report import plots
 from pipeline.report.collect import (
@@ -30,6 +26,10 @@ from pipeline.report.movement import movement_markdown, online_movement
 from pipeline.report.page import write_page
 from pipeline.report.tables import metrics, metrics_detail, results_markdown
 from pipeline.report.transfer import transfer_cells, transfer_comparisons, transfer_markdown
+from pipeline.training.exports import export_command, exports_a_loss
+from pipeline.training.grid import all_inits, methods_on
+from pipeline.utils.io import atomic_path, write_json, write_text
+from pipeline.utils.paths import EVAL_ROOT, FEWSHOT_RESULTS, INIT_ROOT, RUNS_ROOT, TIMINGS_ROOT, TUNING_ROOT, tuning_dir
 
 LOSS_PLOT_METHODS = ("adalfl",)  # the paper's Figure 1/4 shows AdaLFL's loss over training
 
@@ -178,7 +178,7 @@ def _offline_phases(params: Params, pair: str) -> list[str]:
     return [
         i
         for i in all_inits(params)
-        if i != "handcrafted" and any(METHODS[m].init == i for m in methods_on(params, pair))
+        if has_offline_phase(i) and any(METHODS[m].init == i for m in methods_on(params, pair))
     ]
 
 

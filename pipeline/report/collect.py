@@ -11,10 +11,19 @@ import numpy as np
 from scipy import stats
 
 from pipeline.config import Params
-from pipeline.grid import methods_on
-from pipeline.methods import METHODS
-from pipeline.paths import EVAL_ROOT, INIT_ROOT, RUNS_ROOT, TIMINGS_ROOT, eval_file, init_dir, run_dir, timings_file
-from pipeline.runfacts import seed_facts
+from pipeline.methods import METHODS, has_offline_phase
+from pipeline.training.grid import methods_on
+from pipeline.utils.paths import (
+    EVAL_ROOT,
+    INIT_ROOT,
+    RUNS_ROOT,
+    TIMINGS_ROOT,
+    eval_file,
+    init_dir,
+    run_dir,
+    timings_file,
+)
+from pipeline.utils.runfacts import seed_facts
 
 
 @dataclass
@@ -98,7 +107,7 @@ def collect(
         for method in methods_on(params, pair):
             cell = cells.setdefault(pair, {}).setdefault(method, Cell())
             init = METHODS[method].init
-            if init != "handcrafted":
+            if has_offline_phase(init):
                 cell.offline_s = stage_wall_times("init_loss", f"{pair}-{init}", params.seeds, timings_root)
             cell.train_s = stage_wall_times("train", f"{pair}-{method}", params.seeds, timings_root)
             cell.records.extend(eval_records(pair, method, params.seeds, eval_root))
@@ -124,7 +133,7 @@ def load_offline_info(
 
     A seed without one is skipped: with a tuned offline meta lr, train runs its own offline phase.
     """
-    if init == "handcrafted":
+    if not has_offline_phase(init):
         return []
     infos = []
     for seed in seeds:

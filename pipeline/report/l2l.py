@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.paths import L2L_ROOT  # stages/l2l.py writes <L2L_ROOT>/<problem>/{table.md, curves.png}
+from pipeline.utils.paths import L2L_ROOT  # stages/l2l.py writes <L2L_ROOT>/<problem>/{table.md, curves.png}
 
 
 def section(problems: tuple[str, ...], root: Path = L2L_ROOT) -> tuple[str, list[tuple[str, Path]]]:

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from pipeline.methods import METHODS
-from pipeline.paths import INIT_ROOT, RUNS_ROOT, init_dir, run_dir
+from pipeline.utils.paths import INIT_ROOT, RUNS_ROOT, init_dir, run_dir
 
 
 def relative_change(before: dict[str, torch.Tensor], after: dict[str, torch.Tensor]) -> float | None:
@@ -33,7 +33,7 @@ def online_movement(
 ) -> dict[int, float | None] | None:
     """Seed -> relative change of phi over the online phase; None for a method without both phases."""
     spec = METHODS[method]
-    if not spec.online or spec.init == "handcrafted":
+    if not spec.online or not spec.has_offline_phase:
         return None
     moved: dict[int, float | None] = {}
     for seed in seeds:

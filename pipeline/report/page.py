@@ -7,7 +7,7 @@ import html
 import re
 from pathlib import Path
 
-from pipeline.io import write_text
+from pipeline.utils.io import write_text
 
 
 def markdown_table_to_html(markdown: str) -> str:

@@ -12,9 +12,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
-from pipeline.io import atomic_path  # noqa: E402
 from pipeline.learned.snapshot import loss_grid  # noqa: E402
 from pipeline.report.collect import finished_runs, mean_curve  # noqa: E402
+from pipeline.utils.io import atomic_path  # noqa: E402
 
 
 def learning_curves(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.config import Params
-from pipeline.grid import all_methods
 from pipeline.report.collect import Cell
 from pipeline.report.paper import PAPER_DATASET, TABLE1
+from pipeline.training.grid import all_methods
 
 NOT_RUN = "·"  # a method the pair does not train (run_extra lists it on other pairs only)
 

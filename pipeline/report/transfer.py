@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import Params
-from pipeline.paths import EVAL_ROOT, TIMINGS_ROOT
 from pipeline.report.collect import Cell, eval_records, stage_wall_times
 from pipeline.report.comparisons import diff_text, test_text
 from pipeline.report.paired import compare
 from pipeline.report.tables import cell_text
-from pipeline.transfer import run_name, transfer_runs
+from pipeline.training.transfer import run_name, transfer_runs
+from pipeline.utils.paths import EVAL_ROOT, TIMINGS_ROOT
 
 
 def transfer_cells(

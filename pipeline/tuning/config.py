@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from pipeline.configparse import ConfigError, non_negative, positive
+from pipeline.utils.configparse import ConfigError, non_negative, positive
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Nothing is reimplemented: a trial builds its starting rule with ``phases.starting_rule``
 (running the method's offline phase with the trial's values) and trains with
-``pipeline.train.train``, exactly as the train stage does with tuned values.
+``pipeline.training.loop.train``, exactly as the train stage does with tuned values.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import optuna
 import torch
 
 from pipeline.data.loading import LoadedData
-from pipeline.interrupt import Interrupted
-from pipeline.phases import starting_rule
-from pipeline.train import train
+from pipeline.training.loop import train
+from pipeline.training.offline import starting_rule
+from pipeline.training.setup import MethodSetup
 from pipeline.tuning.config import SearchSpace
-from pipeline.tuning.space import MethodSetup, apply_values, suggest
+from pipeline.tuning.space import apply_values, suggest
+from pipeline.utils.interrupt import Interrupted
 
 
 def worker_id() -> str:

@@ -9,13 +9,14 @@ from typing import Any
 import optuna
 
 from pipeline.config import Params
-from pipeline.configparse import ConfigError
 from pipeline.data.loading import load_prepared
-from pipeline.derive import resolve_device
-from pipeline.interrupt import stop_on_signals
+from pipeline.training.setup import base_setup
 from pipeline.tuning.objective import make_objective
-from pipeline.tuning.space import base_setup, knobs_for, study_name
+from pipeline.tuning.space import knobs_for, study_name
 from pipeline.tuning.study import fail_dead_trials, open_storage, open_study, redacted, run_trials, summarise
+from pipeline.utils.configparse import ConfigError
+from pipeline.utils.derive import resolve_device
+from pipeline.utils.interrupt import stop_on_signals
 
 
 def tune_method(

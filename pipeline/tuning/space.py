@@ -9,46 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Protocol
 
 from pipeline.config import Params
-from pipeline.configparse import ConfigError
-from pipeline.learned.config import RepresentationConfig
-from pipeline.meta.config import OfflineConfig
-from pipeline.methods import METHODS
-from pipeline.pairs import MethodConfig, PairConfig
+from pipeline.training.setup import MethodSetup, base_setup
 from pipeline.tuning.config import SearchSpace, TuneConfig
 from pipeline.tuning.files import read_tuning
+from pipeline.utils.configparse import ConfigError
 
 KNOBS = ("base_lr", "offline_meta_lr", "online_meta_lr")
 
 
 class Suggests(Protocol):
     def suggest_float(self, name: str, low: float, high: float, *, log: bool) -> float: ...
-
-
-@dataclass(frozen=True)
-class MethodSetup:
-    """Everything a run of one method on one pair depends on (tuned or not)."""
-
-    pair: PairConfig
-    method: MethodConfig
-    offline: OfflineConfig | None  # the method's offline phase; None for the handcrafted loss
-    representation: RepresentationConfig = RepresentationConfig()  # how a learned loss / learning rate is built
-
-
-def base_setup(params: Params, pair: str, method: str) -> MethodSetup:
-    return replace(setup_without_offline(params, pair, method), offline=params.offline_for(pair, METHODS[method].init))
-
-
-def setup_without_offline(params: Params, pair: str, method: str) -> MethodSetup:
-    """The setup of a run that starts from an offline output made elsewhere (it reads no ``offline`` key)."""
-    config, method_config = params.pairs[pair], params.methods[method]
-    if method_config.lr is not None:  # the method's own base learning rate (hand-designed optimisers)
-        config = replace(config, optim=replace(config.optim, lr=method_config.lr))
-    return MethodSetup(config, method_config, None, params.representation)
 
 
 def knobs_for(setup: MethodSetup, space: SearchSpace) -> list[str]:

@@ -28,10 +28,10 @@ from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState
 
-from pipeline.configparse import ConfigError
-from pipeline.interrupt import Interrupted, StopRequest
 from pipeline.tuning.config import TuneConfig
 from pipeline.tuning.objective import worker_id
+from pipeline.utils.configparse import ConfigError
+from pipeline.utils.interrupt import Interrupted, StopRequest
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 HEARTBEAT_S, GRACE_S = 20, 60

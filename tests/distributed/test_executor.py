@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from pipeline.config import parse_params
-from pipeline.configparse import ConfigError
+from pipeline.utils.configparse import ConfigError
 from pipeline.distributed.seeds import ExecutorError, SeedDone, run_seeds
 from pipeline.distributed.config import ExecutorConfig
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.paths import run_dir
+from pipeline.utils.paths import run_dir
 from pipeline.distributed.config import ExecutorConfig
 from pipeline.distributed.seeds import run_seeds
-from pipeline.interrupt import Interrupted
+from pipeline.utils.interrupt import Interrupted
 from stages import init_loss as init_stage
 from stages import train as train_stage
 from stages.common import run_stage
@@ -85,7 +85,7 @@ def test_the_seeds_run_in_worker_processes_not_the_stage(tmp_path):
 
 
 def test_workers_are_for_the_local_executor_only():
-    from pipeline.configparse import ConfigError
+    from pipeline.utils.configparse import ConfigError
 
     with pytest.raises(ConfigError, match="workers: only used with executor.kind: local"):
         ExecutorConfig(kind="ray", workers=2)

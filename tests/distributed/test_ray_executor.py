@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.runfacts import seed_facts
-from pipeline.paths import timings_file
+from pipeline.utils.runfacts import seed_facts
+from pipeline.utils.paths import timings_file
 from tests.distributed.ray_cluster import free_port, kill_node, start_node, token_env, wait_for_nodes, write_token
 from tests.pipeline_repo import make_repo, shrunk_params
 from tests.seed_outputs import assert_identical, seed_outputs

@@ -8,7 +8,7 @@ import yaml
 
 from pipeline.config import load_params
 from pipeline.fewshot import report
-from pipeline.paths import FEWSHOT_RESULTS as RESULTS
+from pipeline.utils.paths import FEWSHOT_RESULTS as RESULTS
 from stages import fewshot_tasks, meta_test, meta_train
 from stages.common import run_stage
 from tests.pipeline_repo import TINY_FEWSHOT

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.configparse import ConfigError, parse_dataclass
+from pipeline.utils.configparse import ConfigError, parse_dataclass
 from pipeline.data.errors import DataUnavailableError
 from pipeline.fewshot.config import FamilyConfig, FewshotConfig
 from pipeline.fewshot.pools import omniglot_pools

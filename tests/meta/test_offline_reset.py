@@ -14,7 +14,7 @@ from tools.diagnose import loss_slopes
 from pipeline.meta.offline import learn_offline, meta_loss_rose
 from pipeline.meta.step import BaseState
 from pipeline.optim import SGDConfig
-from pipeline.phases import offline_phase
+from pipeline.training.offline import offline_phase
 
 CPU = torch.device("cpu")
 

@@ -7,8 +7,9 @@ import dataclasses
 import pytest
 
 from pipeline.config import SearchSpace, parse_params
-from pipeline.configparse import ConfigError
-from pipeline.tuning.space import apply_values, base_setup, is_tuned, knobs_for, study_name, suggest
+from pipeline.utils.configparse import ConfigError
+from pipeline.tuning.space import apply_values, is_tuned, knobs_for, study_name, suggest
+from pipeline.training.setup import base_setup
 from tests.conftest import BASE_PARAMS
 
 

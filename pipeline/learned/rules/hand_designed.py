@@ -6,13 +6,13 @@ import torch
 from torch import nn
 
 from pipeline.learned.rules.base import UpdateRule
-from pipeline.optim import Params, SGDConfig, hand_designed_step
+from pipeline.optim import OptimiserKind, Params, SGDConfig, hand_designed_step
 
 
 class HandDesignedRule(UpdateRule):
     """``torch.optim``'s update (functional, ``pipeline.optim``) on the handcrafted loss."""
 
-    def __init__(self, loss: nn.Module, base_lr: float, optimiser: str) -> None:
+    def __init__(self, loss: nn.Module, base_lr: float, optimiser: OptimiserKind) -> None:
         super().__init__(loss, base_lr)
         self.optimiser = optimiser  # adam, rmsprop or nesterov
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from pipeline.derive import derive_seed
 from pipeline.learned.config import RepresentationConfig
 from pipeline.learned.handcrafted import HandcraftedLoss
 from pipeline.learned.learning_rate import LearnedLearningRate
@@ -27,6 +26,8 @@ from pipeline.learned.rules.recurrent import RecurrentUpdateRule
 from pipeline.learned.taylor import TaylorLoss
 from pipeline.learned.update import MetaCurvature, MetaSGDRates
 from pipeline.methods import METHODS, LossKind, UpdateKind, init_representation
+from pipeline.optim import OptimiserKind
+from pipeline.utils.derive import derive_seed
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def _l2l_lstm(setup: RuleSetup) -> UpdateRule:
     return RecurrentUpdateRule(setup.loss, setup.base_lr, network)
 
 
-def _hand_designed(name: str) -> Callable[[RuleSetup], UpdateRule]:
+def _hand_designed(name: OptimiserKind) -> Callable[[RuleSetup], UpdateRule]:
     return lambda setup: HandDesignedRule(setup.loss, setup.base_lr, name)
 
 

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline.io import write_json
+from pipeline.utils.io import write_json
 
 SEED_FACTS = "run_facts.json"
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pipeline.configparse import ConfigError
 from pipeline.methods import METHODS
+from pipeline.utils.configparse import ConfigError
 
 if TYPE_CHECKING:
     from pipeline.config import Params

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from pipeline.io import atomic_path, write_json
-from pipeline.runfacts import write_seed_facts
+from pipeline.utils.io import atomic_path, write_json
+from pipeline.utils.runfacts import write_seed_facts
 
 if TYPE_CHECKING:  # types only: evaluate and report read outputs without importing the training stack
     from pipeline.learned.rules import UpdateRule
     from pipeline.optim import Params
-    from pipeline.train import TrainResult
+    from pipeline.training.loop import TrainResult
 
 
 def save_init(

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 from pipeline.data.errors import DataError
-from pipeline.io import write_bytes
+from pipeline.utils.io import write_bytes
 
 FORMAT = "lfl-checkpoint-1"
 CODE_ROOT = Path(__file__).parent

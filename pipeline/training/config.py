@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.configparse import ConfigError, non_negative, positive
 from pipeline.meta.config import OfflineOverride, OnlineConfig
+from pipeline.utils.configparse import ConfigError, non_negative, positive
 
 
 @dataclass(frozen=True)

@@ -6,46 +6,19 @@ from pathlib import Path
 
 import torch
 
-from pipeline.artifacts import load_init
 from pipeline.data.loading import LoadedData
-from pipeline.derive import derive_seed
 from pipeline.learned.config import RepresentationConfig
-from pipeline.learned.rules import UpdateRule, build_init_rule, build_rule
+from pipeline.learned.rules import UpdateRule, build_init_rule
 from pipeline.meta.config import OfflineConfig
 from pipeline.meta.offline import learn_offline
 from pipeline.meta.step import BaseState
-from pipeline.methods import METHODS
+from pipeline.methods import METHODS, has_offline_phase
 from pipeline.models.registry import build_model
-from pipeline.pairs import PairConfig
-from pipeline.progress import Progress
-from pipeline.train import initial_model, make_stream, sgd_config
-
-
-def fresh_rule(
-    data: LoadedData,
-    pair: PairConfig,
-    method: str,
-    seed: int,
-    device: torch.device,
-    representation: RepresentationConfig = RepresentationConfig(),
-) -> UpdateRule:
-    """The method's representation at its seeded initial value, on ``device``."""
-    rule = build_rule(
-        method, data.task, pair.optim.lr, seed, representation, int(data.meta["n_outputs"]), param_shapes(data, pair)
-    )
-    return _to(rule, device)
-
-
-def param_shapes(data: LoadedData, pair: PairConfig) -> dict[str, torch.Size]:
-    """The pair's model parameter shapes (what Meta-SGD and Meta-Curvature shape their factors by)."""
-    model = build_model(pair.model, tuple(data.meta["input_shape"]), int(data.meta["n_outputs"]), 0)
-    return {name: p.shape for name, p in model.named_parameters()}
-
-
-def _to(rule: UpdateRule, device: torch.device) -> UpdateRule:
-    for module in rule.modules():
-        module.to(device)
-    return rule
+from pipeline.training.artifacts import load_init
+from pipeline.training.config import PairConfig
+from pipeline.training.setup import fresh_rule, initial_model, make_stream, param_shapes, sgd_config, to_device
+from pipeline.utils.derive import derive_seed
+from pipeline.utils.progress import Progress
 
 
 def offline_phase(
@@ -60,7 +33,7 @@ def offline_phase(
     representation: RepresentationConfig = RepresentationConfig(),
 ) -> tuple[UpdateRule, list[float]]:
     """Algorithm 1 (or 3) for the ``init`` representation from its seeded value; no-op without a config."""
-    rule = _to(
+    rule = to_device(
         build_init_rule(
             init, data.task, pair.optim.lr, seed, representation, int(data.meta["n_outputs"]), param_shapes(data, pair)
         ),
@@ -106,7 +79,7 @@ def starting_rule(
     shared init_loss output is not.
     """
     init = METHODS[method].init
-    if init == "handcrafted":
+    if not has_offline_phase(init):
         return fresh_rule(data, pair, method, seed, device)
     if offline is not None:
         return offline_phase(

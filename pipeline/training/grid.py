@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pipeline.configparse import ConfigError
-from pipeline.methods import METHODS, needed_inits
+from pipeline.methods import METHODS, has_offline_phase, needed_inits
+from pipeline.utils.configparse import ConfigError
 
 if TYPE_CHECKING:
     from pipeline.config import Params, RunConfig
@@ -36,7 +36,7 @@ def all_inits(params: Params) -> tuple[str, ...]:
 
 def extra_inits(run: RunConfig, methods: tuple[str, ...]) -> list[str]:
     """The offline phases ``methods`` need beyond those the main grid runs."""
-    return [i for i in needed_inits(methods) if i != "handcrafted" and i not in run.inits]
+    return [i for i in needed_inits(methods) if has_offline_phase(i) and i not in run.inits]
 
 
 def check_run_extra(params: Params) -> None:

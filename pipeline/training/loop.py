@@ -12,28 +12,25 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from pipeline.checkpoint import fingerprint, load_checkpoint, save_checkpoint, tensors_digest
 from pipeline.data.loading import LoadedData
-from pipeline.data.registry import DATASETS
-from pipeline.derive import derive_seed, generator
 from pipeline.evaluation import split_error
-from pipeline.interrupt import Interrupted, stop_on_signals
 from pipeline.learned.rules import UpdateRule
 from pipeline.learned.snapshot import loss_snapshot
 from pipeline.meta.config import OnlineConfig
 from pipeline.meta.step import BaseState
 from pipeline.meta.stepper import OnlineSetup, make_stepper
-from pipeline.models.registry import build_model
-from pipeline.optim import SGDConfig
-from pipeline.pairs import MethodConfig, PairConfig
-from pipeline.progress import Progress
-from pipeline.sampling import BatchStream
+from pipeline.training.checkpoint import load_checkpoint, save_checkpoint
+from pipeline.training.config import MethodConfig, PairConfig
+from pipeline.training.setup import initial_model, make_stream, sgd_config
+from pipeline.utils.derive import derive_seed
+from pipeline.utils.interrupt import Interrupted, stop_on_signals
+from pipeline.utils.progress import Progress
 
 TRAIN_ERROR_SAMPLES = 500  # a fixed subset of the training split for the training-error curve
 
@@ -48,25 +45,6 @@ class TrainResult:
     wall_time_s: float
     diverged_at: int | None = None
     info: dict[str, Any] = field(default_factory=dict)
-
-
-def sgd_config(pair: PairConfig) -> SGDConfig:
-    return SGDConfig(momentum=pair.optim.momentum, nesterov=pair.optim.nesterov, weight_decay=pair.optim.weight_decay)
-
-
-def make_stream(
-    data: LoadedData, split: str, batch_size: int, seed: int, tag: str, pair: PairConfig, device: torch.device
-) -> BatchStream:
-    """A seeded stream; augmentation applies to training batches only."""
-    part = data.splits[split]
-    augment = pair.augment and split == "train"
-    flip = DATASETS[data.meta["dataset"]].flip
-    return BatchStream(part.x, part.y, batch_size, generator(seed, tag), augment, flip, device)
-
-
-def initial_model(data: LoadedData, pair: PairConfig, seed: int, device: torch.device) -> torch.nn.Module:
-    meta = data.meta
-    return build_model(pair.model, tuple(meta["input_shape"]), int(meta["n_outputs"]), seed).to(device).train()
 
 
 class Recorder:
@@ -118,24 +96,6 @@ class Checkpointing:
     path: Path
     every: int
     fingerprint: str
-
-
-def run_fingerprint(
-    data: LoadedData, pair: PairConfig, method: MethodConfig, rule: UpdateRule, seed: int, device: torch.device
-) -> str:
-    """Everything that decides a run's numbers; a checkpoint of another run is never resumed."""
-    return fingerprint(
-        {
-            "pair": asdict(pair),
-            "method": asdict(method),
-            "seed": seed,
-            "device": str(device),
-            "initial_rule": tensors_digest(rule.meta_module().state_dict()),
-            "torch": torch.__version__,
-            "data": data.meta,
-            "checkpoint_format": 2,  # 2: the stepper's state under "stepper" (1 had "truncated" and "meta_stream")
-        }
-    )
 
 
 class TrainingRun:

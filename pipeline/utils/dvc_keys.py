@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from pipeline.configparse import ConfigError
+from pipeline.utils.configparse import ConfigError
 
 _TEMPLATE = re.compile(r"\$\{\s*([^}]+?)\s*\}")
 

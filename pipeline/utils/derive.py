@@ -6,7 +6,7 @@ import hashlib
 
 import torch
 
-from pipeline.configparse import ConfigError
+from pipeline.utils.configparse import ConfigError
 
 
 def derive_seed(seed: int, *tags: object) -> int:

@@ -1,0 +1,1 @@
+"""Training runs: their config, set-up, loop, offline phase, checkpoints and outputs."""

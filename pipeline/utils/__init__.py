@@ -1,0 +1,1 @@
+"""Utilities every layer may use: files, paths, seeds, progress, signals, config parsing."""
