@@ -25,8 +25,7 @@ from torch.func import functional_call, grad_and_value, vmap
 from pipeline.fewshot.tasks import TaskBatch
 from pipeline.learned.config import RepresentationConfig
 from pipeline.learned.handcrafted import HandcraftedLoss
-from pipeline.learned.rules import RuleState, UpdateRule
-from pipeline.learned.rules.registry import RULE_BUILDERS, RuleSetup
+from pipeline.learned.rules import RULE_BUILDERS, RuleSetup, RuleState, UpdateRule
 from pipeline.methods import FEWSHOT_METHODS
 from pipeline.optim import Params
 

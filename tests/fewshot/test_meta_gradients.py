@@ -11,11 +11,12 @@ from torch.func import functional_call
 from pipeline.fewshot.learners import FewShotLearner
 from pipeline.fewshot.models import Conv4, sinusoid_mlp
 from pipeline.fewshot.tasks import image_tasks, sinusoid_tasks
+from pipeline.methods import FEWSHOT_METHODS
 from tests.meta.helpers import assert_matches_finite_differences
 
 pytestmark = pytest.mark.gradcheck
 MSE = lambda out, y: ((out - y) ** 2).mean()  # noqa: E731
-METHODS = ["maml", "meta_sgd", "meta_curvature", "meta_lstm", "pretrain"]
+METHODS = list(FEWSHOT_METHODS)  # every few-shot method of the registry
 
 
 def sinusoid_learner(method: str, first_order: bool = False) -> FewShotLearner:

@@ -39,4 +39,4 @@ def test_a_family_or_method_not_listed_fails_in_one_line(tmp_path, monkeypatch, 
     assert run_stage(meta_train.main, meta_train.build_parser(), ["--family", "sinusoid", "--method", "meta_lstm"]) == 2
     assert "fewshot.methods: 'meta_lstm' is not listed" in capsys.readouterr().err
     assert run_stage(meta_test.main, meta_test.build_parser(), ["--family", "sinusoid", "--method", "maml"]) == 2
-    assert "run the tasks@sinusoid stage first" in capsys.readouterr().err
+    assert "run the fewshot_tasks@sinusoid stage first" in capsys.readouterr().err

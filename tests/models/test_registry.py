@@ -101,7 +101,7 @@ def test_functional_call_updates_the_passed_buffers_not_the_modules():
 
 
 def test_models_cli_prints_json_listing():
-    out = subprocess.run([sys.executable, "-m", "pipeline.models", "--json"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-m", "tools.models", "--json"], capture_output=True, text=True, check=True).stdout
     records = json.loads(out)
     assert {r["name"] for r in records} == set(MODELS)
     assert {"name", "input_shape", "n_outputs", "n_params"} <= set(records[0])

@@ -1,6 +1,6 @@
 """Update rules: one class per kind behind one protocol (``base.UpdateRule``), built by ``registry``."""
 
-from pipeline.learned.rules.base import ForwardMetaContext, RuleState, UpdateRule
+from pipeline.learned.rules.base import ForwardMetaContext, RuleSetup, RuleState, UpdateRule
 from pipeline.learned.rules.hand_designed import HandDesignedRule
 from pipeline.learned.rules.learned_lr import LearnedLRRule
 from pipeline.learned.rules.linear_update import LinearUpdateRule
@@ -23,6 +23,7 @@ __all__ = [
     "LinearUpdateRule",
     "LossRule",
     "RecurrentUpdateRule",
+    "RuleSetup",
     "RuleState",
     "UpdateRule",
     "build_init_rule",

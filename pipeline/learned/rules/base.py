@@ -23,6 +23,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from pipeline.learned.config import RepresentationConfig
 from pipeline.optim import Params, SGDConfig, sgd_directions
 
 RuleState = list[torch.Tensor]  # a recurrent rule's per-coordinate state; [] for a stateless rule
@@ -45,6 +46,23 @@ class ForwardMetaContext:
     targets: torch.Tensor
     coefficient: float
     jvp: Callable[[Params], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class RuleSetup:
+    """What a builder may use: the base loss, the pair's learning rate, the seed and the model's shapes."""
+
+    loss: nn.Module
+    base_lr: float
+    seed: int
+    representation: RepresentationConfig
+    param_shapes: dict[str, torch.Size] | None
+    learns_lr: bool
+
+    def shapes(self, kind: str) -> dict[str, torch.Size]:
+        if self.param_shapes is None:
+            raise ValueError(f"the {kind} rule needs the model's parameter shapes")
+        return self.param_shapes
 
 
 class UpdateRule(ABC):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
-from pipeline.learned.rules.base import UpdateRule
+from pipeline.learned.rules.base import RuleSetup, UpdateRule
 from pipeline.optim import OptimiserKind, Params, SGDConfig, hand_designed_step
 
 
@@ -23,3 +25,7 @@ class HandDesignedRule(UpdateRule):
         self, params: Params, grads: Params, buffers: Params, cfg: SGDConfig, lr: float | torch.Tensor
     ) -> tuple[Params, Params]:
         return hand_designed_step(self.optimiser, params, grads, buffers, lr=float(lr), cfg=cfg)
+
+
+def builder(name: OptimiserKind) -> Callable[[RuleSetup], UpdateRule]:
+    return lambda setup: HandDesignedRule(setup.loss, setup.base_lr, name)

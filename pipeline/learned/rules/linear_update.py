@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from pipeline.learned.rules.base import ForwardMetaContext, UpdateRule
+from pipeline.learned.rules.base import ForwardMetaContext, RuleSetup, UpdateRule
 from pipeline.learned.update import MetaCurvature, MetaSGDRates
 from pipeline.optim import Params
 
@@ -29,3 +29,13 @@ class LinearUpdateRule(UpdateRule):
     def forward_meta_gradients(self, context: ForwardMetaContext) -> list[torch.Tensor | None]:
         """Closed form: d does not depend on the factors and M is linear in them (``pipeline.learned.update``)."""
         return list(self.update_map.meta_gradients(context.directions, context.v))
+
+
+def build_meta_sgd(setup: RuleSetup) -> UpdateRule:
+    rates = MetaSGDRates(setup.shapes("meta_sgd"), setup.base_lr, setup.representation.rate_form)
+    return LinearUpdateRule(setup.loss, setup.base_lr, rates)
+
+
+def build_meta_curvature(setup: RuleSetup) -> UpdateRule:
+    curvature = MetaCurvature(setup.shapes("meta_curvature"), setup.base_lr, setup.representation.curvature_rank)
+    return LinearUpdateRule(setup.loss, setup.base_lr, curvature)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from pipeline.learned.rules.base import ForwardMetaContext, UpdateRule
+from pipeline.learned.learning_rate import LearnedLearningRate
+from pipeline.learned.rules.base import ForwardMetaContext, RuleSetup, UpdateRule
+from pipeline.learned.rules.learned_lr import LearnedLRRule
 
 
 class LossRule(UpdateRule):
@@ -25,3 +27,11 @@ class LossRule(UpdateRule):
         m = torch.autograd.grad(self.loss(pred, context.targets), pred, create_graph=True)[0]  # dM_phi/df
         grads = torch.autograd.grad((m * u).sum(), self.meta_parameters(), allow_unused=True)
         return [None if g is None else -context.lr * context.coefficient * g for g in grads]
+
+
+def build(setup: RuleSetup) -> UpdateRule:
+    """SGD on the setup's loss; with ``learns_lr`` the learning rate is learned too (Meta-LR)."""
+    if setup.learns_lr:
+        learned = LearnedLearningRate(setup.base_lr, setup.representation.lr_form)
+        return LearnedLRRule(setup.loss, setup.base_lr, learned)
+    return LossRule(setup.loss, setup.base_lr)

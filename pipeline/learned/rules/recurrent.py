@@ -5,9 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from pipeline.learned.recurrent import RecurrentRule, flatten, unflatten
-from pipeline.learned.rules.base import RuleState, UpdateRule
+from pipeline.learned.recurrent import LSTMOptimiserRule, MetaLSTMRule, RecurrentRule, flatten, unflatten
+from pipeline.learned.rules.base import RuleSetup, RuleState, UpdateRule
 from pipeline.optim import Params
+from pipeline.utils.derive import derive_seed
 
 
 class RecurrentUpdateRule(UpdateRule):
@@ -33,3 +34,26 @@ class RecurrentUpdateRule(UpdateRule):
     ) -> tuple[Params, RuleState]:
         theta, state = self.network(flatten(params), flatten(directions), loss, state)
         return unflatten(theta, params), state
+
+
+def build_meta_lstm(setup: RuleSetup) -> UpdateRule:
+    rep = setup.representation
+    return RecurrentUpdateRule(
+        setup.loss, setup.base_lr, MetaLSTMRule(setup.base_lr, rep.lstm_p, rep.meta_lstm_forget_bias)
+    )
+
+
+def build_l2l_lstm(setup: RuleSetup) -> UpdateRule:
+    """The L2L LSTM, its random weights drawn from the seed alone."""
+    rep = setup.representation
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive_seed(setup.seed, "rule-init", "l2l_lstm"))
+        network = LSTMOptimiserRule(
+            rep.lstm_hidden,
+            rep.lstm_layers,
+            "log_sign",
+            rep.lstm_p,
+            rep.lstm_output_scale,
+            zero_head=rep.lstm_head_init == "zero",
+        )
+    return RecurrentUpdateRule(setup.loss, setup.base_lr, network)

@@ -1,105 +1,34 @@
 """Building rules: one builder per update kind (``RULE_BUILDERS``), and the seeded loss representations.
 
-Adding an update rule: its class and ``build`` in a new file under ``pipeline/learned/rules/``,
-one line in ``RULE_BUILDERS`` (and its method / offline phase in ``pipeline.methods``).
+Adding an update rule: its class and its builder in a new file under ``pipeline/learned/rules/``,
+one line in ``RULE_BUILDERS`` (and its method and offline phase in ``pipeline.methods``; docs/extending.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from pipeline.learned.config import RepresentationConfig
 from pipeline.learned.handcrafted import HandcraftedLoss
-from pipeline.learned.learning_rate import LearnedLearningRate
 from pipeline.learned.network import LossNetwork
-from pipeline.learned.recurrent import LSTMOptimiserRule, MetaLSTMRule
-from pipeline.learned.rules.base import UpdateRule
-from pipeline.learned.rules.hand_designed import HandDesignedRule
-from pipeline.learned.rules.learned_lr import LearnedLRRule
-from pipeline.learned.rules.linear_update import LinearUpdateRule
-from pipeline.learned.rules.loss_rule import LossRule
-from pipeline.learned.rules.recurrent import RecurrentUpdateRule
+from pipeline.learned.rules import hand_designed, linear_update, loss_rule, recurrent
+from pipeline.learned.rules.base import RuleSetup, UpdateRule
 from pipeline.learned.taylor import TaylorLoss
-from pipeline.learned.update import MetaCurvature, MetaSGDRates
 from pipeline.methods import METHODS, LossKind, UpdateKind, init_representation
-from pipeline.optim import OptimiserKind
 from pipeline.utils.derive import derive_seed
 
-
-@dataclass(frozen=True)
-class RuleSetup:
-    """What a builder may use: the base loss, the pair's learning rate, the seed and the model's shapes."""
-
-    loss: nn.Module
-    base_lr: float
-    seed: int
-    representation: RepresentationConfig
-    param_shapes: dict[str, torch.Size] | None
-    learns_lr: bool
-
-    def shapes(self, kind: str) -> dict[str, torch.Size]:
-        if self.param_shapes is None:
-            raise ValueError(f"the {kind} rule needs the model's parameter shapes")
-        return self.param_shapes
-
-
-def _sgd(setup: RuleSetup) -> UpdateRule:
-    if setup.learns_lr:
-        learned = LearnedLearningRate(setup.base_lr, setup.representation.lr_form)
-        return LearnedLRRule(setup.loss, setup.base_lr, learned)
-    return LossRule(setup.loss, setup.base_lr)
-
-
-def _meta_sgd(setup: RuleSetup) -> UpdateRule:
-    rates = MetaSGDRates(setup.shapes("meta_sgd"), setup.base_lr, setup.representation.rate_form)
-    return LinearUpdateRule(setup.loss, setup.base_lr, rates)
-
-
-def _meta_curvature(setup: RuleSetup) -> UpdateRule:
-    curvature = MetaCurvature(setup.shapes("meta_curvature"), setup.base_lr, setup.representation.curvature_rank)
-    return LinearUpdateRule(setup.loss, setup.base_lr, curvature)
-
-
-def _meta_lstm(setup: RuleSetup) -> UpdateRule:
-    rep = setup.representation
-    return RecurrentUpdateRule(
-        setup.loss, setup.base_lr, MetaLSTMRule(setup.base_lr, rep.lstm_p, rep.meta_lstm_forget_bias)
-    )
-
-
-def _l2l_lstm(setup: RuleSetup) -> UpdateRule:
-    """The L2L LSTM, its random weights drawn from the seed alone."""
-    rep = setup.representation
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(derive_seed(setup.seed, "rule-init", "l2l_lstm"))
-        network = LSTMOptimiserRule(
-            rep.lstm_hidden,
-            rep.lstm_layers,
-            "log_sign",
-            rep.lstm_p,
-            rep.lstm_output_scale,
-            zero_head=rep.lstm_head_init == "zero",
-        )
-    return RecurrentUpdateRule(setup.loss, setup.base_lr, network)
-
-
-def _hand_designed(name: OptimiserKind) -> Callable[[RuleSetup], UpdateRule]:
-    return lambda setup: HandDesignedRule(setup.loss, setup.base_lr, name)
-
-
-RULE_BUILDERS: dict[UpdateKind, Callable[[RuleSetup], UpdateRule]] = {
-    "sgd": _sgd,
-    "meta_sgd": _meta_sgd,
-    "meta_curvature": _meta_curvature,
-    "l2l_lstm": _l2l_lstm,
-    "meta_lstm": _meta_lstm,
-    "adam": _hand_designed("adam"),
-    "rmsprop": _hand_designed("rmsprop"),
-    "nesterov": _hand_designed("nesterov"),
+RULE_BUILDERS: dict[UpdateKind, Callable[[RuleSetup], UpdateRule]] = {  # one line per update kind
+    "sgd": loss_rule.build,
+    "meta_sgd": linear_update.build_meta_sgd,
+    "meta_curvature": linear_update.build_meta_curvature,
+    "l2l_lstm": recurrent.build_l2l_lstm,
+    "meta_lstm": recurrent.build_meta_lstm,
+    "adam": hand_designed.builder("adam"),
+    "rmsprop": hand_designed.builder("rmsprop"),
+    "nesterov": hand_designed.builder("nesterov"),
 }
 
 
