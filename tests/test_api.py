@@ -156,7 +156,7 @@ def test_export_command_writes_a_file_that_loads_without_the_pipeline(prepared_r
     assert loss.source["pair"] == "digits_mlp" and len(loss.source["params_sha256"]) == 12
     outputs, targets = torch.randn(5, 10), torch.randint(0, 10, (5,))
     assert torch.equal(loss(outputs, targets), trained(outputs, targets))
-    assert main(["export", "--pair", "digits_mlp", "--method", "meta_lr", "--seed", "0", "--out", "x.pt"]) == 2
+    assert main(["export", "--pair", "digits_mlp", "--method", "baseline", "--seed", "0", "--out", "x.pt"]) == 2
     assert main(["export", "--pair", "digits_mlp", "--method", "adalfl", "--seed", "5", "--out", "x.pt"]) == 2
 
 

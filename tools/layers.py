@@ -35,7 +35,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("section configs", ["tuning.config", "distributed.config", "distributed.job"]),
     ("root config", ["config", "paramsview", "configcheck"]),
     ("orchestration", ["tuning.*", "distributed.*"]),
-    ("report and API", ["report.*", "api"]),
+    ("report and API", ["report.*", "api.*"]),
 ]
 
 

@@ -26,7 +26,7 @@ from pipeline.report.movement import movement_markdown, online_movement
 from pipeline.report.page import write_page
 from pipeline.report.tables import metrics, metrics_detail, results_markdown
 from pipeline.report.transfer import transfer_cells, transfer_comparisons, transfer_markdown
-from pipeline.training.exports import export_command, exports_a_loss
+from pipeline.training.exports import export_command, exports_a_loss, exports_a_rule
 from pipeline.training.grid import all_inits, methods_on
 from pipeline.utils.io import atomic_path, write_json, write_text
 from pipeline.utils.paths import EVAL_ROOT, FEWSHOT_RESULTS, INIT_ROOT, RUNS_ROOT, TIMINGS_ROOT, TUNING_ROOT, tuning_dir
@@ -152,24 +152,23 @@ def _pair_figures(
 
 
 def export_markdown(params: Params) -> list[str]:
-    """Each learned loss of the run, with the command that takes it home (pipeline.api.LearnedLoss)."""
-    methods = {pair: [m for m in methods_on(params, pair) if exports_a_loss(m)] for pair in params.run.pairs}
-    if not any(methods.values()):
+    """Each learned loss and update rule of the run, with the command that takes it home (``pipeline.api``)."""
+    losses = [(p, m) for p in params.run.pairs for m in methods_on(params, p) if exports_a_loss(m)]
+    rules = [(p, m) for p in params.run.pairs for m in methods_on(params, p) if exports_a_rule(m)]
+    if not losses and not rules:
         return []
     seed = params.seeds[0]
     lines = [
-        "## Take a learned loss home",
+        "## Take a learned loss or update rule home",
         "",
-        f"Each command writes a self-contained file (seed {seed}; any seed of {list(params.seeds)} works) that "
-        '`pipeline.api.LearnedLoss.load(path)` turns into a loss for any PyTorch loop (README, "Use a learned '
-        'loss in your own code").',
+        f"Each command writes a self-contained file (seed {seed}; any seed of {list(params.seeds)} works). "
+        "A loss: `pipeline.api.LearnedLoss.load(path)`, called like `nn.CrossEntropyLoss`; an update rule: "
+        "`pipeline.api.LearnedOptimizer.load(path, model.named_parameters())`, stepped like a `torch.optim` "
+        'optimiser (README, "Use a learned loss in your own code").',
         "",
     ]
-    lines += [
-        f"- {pair} {method}: `{export_command(pair, method, seed)}`"
-        for pair, names in methods.items()
-        for method in names
-    ]
+    lines += [f"- {pair} {method} (loss): `{export_command(pair, method, seed)}`" for pair, method in losses]
+    lines += [f"- {pair} {method} (update rule): `{export_command(pair, method, seed)}`" for pair, method in rules]
     return lines + [""]
 
 
