@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 
-from pipeline.config import Params
 from pipeline.data.loading import load_prepared
 from pipeline.training.setup import base_setup
 from pipeline.tuning.objective import make_objective
@@ -17,6 +16,9 @@ from pipeline.tuning.study import fail_dead_trials, open_storage, open_study, re
 from pipeline.utils.configparse import ConfigError
 from pipeline.utils.derive import resolve_device
 from pipeline.utils.interrupt import stop_on_signals
+
+if TYPE_CHECKING:  # the root config's type only: tuning's package imports no module above its own config
+    from pipeline.config import Params
 
 
 def tune_method(

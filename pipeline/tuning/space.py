@@ -11,13 +11,15 @@ import hashlib
 import json
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pipeline.config import Params
 from pipeline.training.setup import MethodSetup, base_setup
 from pipeline.tuning.config import SearchSpace, TuneConfig
 from pipeline.tuning.files import read_tuning
 from pipeline.utils.configparse import ConfigError
+
+if TYPE_CHECKING:  # the root config's type only: tuning's package imports no module above its own config
+    from pipeline.config import Params
 
 KNOBS = ("base_lr", "offline_meta_lr", "online_meta_lr")
 
