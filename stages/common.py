@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -43,7 +44,9 @@ def run_stage(
     work_started, cpu_at_start = time.time(), timing.cpu_seconds()
     code, message = 0, None
     try:
-        main(args, stage_view(load_params(args.params), stage_name(main), vars(args)))
+        params = load_params(args.params)
+        pin_torch_threads(params.executor.threads)
+        main(args, stage_view(params, stage_name(main), vars(args)))
     except (ConfigError, DataError, FileNotFoundError, ExecutorError) as error:
         code, message = 2, f"error: {error}"
     except Interrupted as stop:
@@ -52,6 +55,17 @@ def run_stage(
     if message is not None:  # a failure is one line on stderr, with no timing line beside it
         print(message, file=sys.stderr)
     return code
+
+
+def pin_torch_threads(threads: int) -> None:
+    """Compute with the executor's thread count, never the machine's: a stage's numbers must not depend on
+    its core count (float sums in another order), as every seed run by the executor already does not.
+
+    A torch imported later reads OMP_NUM_THREADS at its import; one already imported is set directly."""
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
 
 
 def pair_and_data_dir(params: Params, pair_name: str) -> tuple[PairConfig, Path]:
