@@ -36,4 +36,4 @@ lint: setup
 # Removes the DVC stages' cached outputs only (never a git-tracked file: the .gitignore files
 # DVC writes and the report under reports/ stay); `dvc repro` then restores them from the cache.
 clean:
-	rm -rf data/code/ data/prepared/*/ data/init/*/*/ data/runs/*/*/ data/eval/*.json data/params_checked.txt reports/tuning/*/*/
+	rm -rf data/code/ data/inputs/*/ data/prepared/*/ data/init/*/*/ data/runs/*/*/ data/eval/*.json data/params_checked.txt reports/tuning/*/*/

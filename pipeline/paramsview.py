@@ -5,7 +5,9 @@ reads a section it does not declare would be served a stale cache after an edit 
 each stage gets the config through this view: reading an undeclared key raises a
 ConfigError with the stage's name and the ``params:`` entry to add, so the two cannot drift.
 
-The lists a stage's matrix fans out over are readable by it (they say which stages exist). Keys
+The lists a stage's matrix fans out over are readable by it (they say which stages exist), and so are
+the keys its ``meta: {params_in_digests: […]}`` names: their values reach it through a digest file it
+depends on (pipeline/inputs.py writes ``offline.<init>`` into the digests of train and tune). Keys
 that never change a result are always readable (``checkpoint``, ``executor``: where and
 how often a run saves or runs, never what it computes; ``data.prepared_dir``: where the
 prepared data lie, whose content is a declared dep).
@@ -133,6 +135,9 @@ def declared_params(dvc_yaml: Path, stage: str, args: dict[str, Any]) -> tuple[s
     entries += [
         m.group(1) for spec_value in (spec.get("matrix") or {}).values() for m in _TEMPLATE.finditer(str(spec_value))
     ]
+    # keys whose values reach the stage through a digest it depends on (``meta: {params_in_digests: […]}``,
+    # pipeline/inputs.py): DVC cannot name ``offline.<the method's init>`` per stage, the digest carries it
+    entries += [str(key) for key in (spec.get("meta") or {}).get("params_in_digests") or []]
     return name, tuple(entries)
 
 

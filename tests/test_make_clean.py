@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TRACKED = ["data/prepared/.gitignore", "data/init/digits_mlp/.gitignore", "data/runs/digits_mlp/.gitignore",
+TRACKED = ["data/prepared/.gitignore", "data/inputs/.gitignore", "data/init/digits_mlp/.gitignore", "data/runs/digits_mlp/.gitignore",
            "data/eval/.gitignore", "reports/tuning/digits_mlp/.gitignore", "reports/metrics.json", "reports/bench.json",
            "reports/results.md", "reports/curves/digits_mlp__baseline.csv"]
-OUTPUTS = ["data/code/stages.train.txt", "data/prepared/digits/train.pt", "data/init/digits_mlp/smooth_nn/seed0/loss.pt",
+OUTPUTS = ["data/code/stages.train.txt", "data/inputs/runs/train-digits_mlp-adalfl.txt", "data/prepared/digits/train.pt", "data/init/digits_mlp/smooth_nn/seed0/loss.pt",
            "data/runs/digits_mlp/adalfl/seed0/result.json", "data/eval/digits_mlp.json", "data/params_checked.txt",
            "reports/tuning/digits_mlp/adalfl/best.json"]
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import shutil
 import subprocess
 from html.parser import HTMLParser
 
@@ -77,16 +79,23 @@ def test_ml3_and_adalfl_share_one_offline_stage(repo):
     assert not [s for s in stages if s.startswith("tune@")]  # tuning off: the tune matrix is empty
 
 
-def test_editing_one_method_block_changes_only_that_methods_stages(repo):
+@contextlib.contextmanager
+def edited_params(repo, edit):
+    """params.yaml with ``edit`` (a function of the parsed file) applied, for the block's duration."""
     params_path = repo / "params.yaml"
     original = params_path.read_text()
     params = yaml.safe_load(original)
-    params["methods"]["adalfl"]["online"]["meta_lr"] = 3.0e-5
+    edit(params)
     params_path.write_text(yaml.safe_dump(params, sort_keys=False))
     try:
-        status = run(repo, "dvc", "status", "--json")
+        yield
     finally:
         params_path.write_text(original)
+
+
+def test_editing_one_method_block_changes_only_that_methods_stages(repo):
+    with edited_params(repo, lambda p: p["methods"]["adalfl"]["online"].update(meta_lr=3.0e-5)):
+        status = run(repo, "dvc", "status", "--json")
     changed = set(json.loads(status))
     # check re-validates the edited file (its output stays the same, so it re-runs nothing downstream)
     assert changed == {"check", "train@digits_logistic-adalfl"}, changed
@@ -97,15 +106,8 @@ def test_editing_one_method_block_changes_only_that_methods_stages(repo):
     (lambda p: p["run"]["methods"].append("adalfll"), "run.methods[7]: unknown method 'adalfll' (known: baseline"),
 ])
 def test_bad_params_stop_repro_before_any_work(repo, edit, message):
-    params_path = repo / "params.yaml"
-    original = params_path.read_text()
-    params = yaml.safe_load(original)
-    edit(params)
-    params_path.write_text(yaml.safe_dump(params, sort_keys=False))
-    try:
+    with edited_params(repo, edit):
         done = subprocess.run(["dvc", "repro"], cwd=repo, env=env(), capture_output=True, text=True)
-    finally:
-        params_path.write_text(original)
     assert done.returncode != 0
     assert message in done.stdout + done.stderr, done.stdout + done.stderr
     assert not set(re.findall(r"Running stage '([^']+)'", done.stdout)) - {"check"}
@@ -224,3 +226,30 @@ def test_a_rerun_with_equal_results_keeps_the_output_hash(repo):
     changed = set(json.loads(run(repo, "dvc", "status", "--json")))
     assert changed == {"report"}, changed
     run(repo, "dvc", "repro")  # leave the repository up to date for the tests after this one
+
+
+def repro_with(repo, edit, cleanup=()) -> set[str]:
+    """The stages `dvc repro` runs after ``edit`` of params.yaml; then params, ``cleanup`` paths and outputs go back."""
+    try:
+        with edited_params(repo, edit):
+            return set(re.findall(r"Running stage '([^']+)'", run(repo, "dvc", "repro")))
+    finally:
+        for path in cleanup:
+            shutil.rmtree(repo / path, ignore_errors=True)
+        run(repo, "dvc", "repro")  # back to the committed outputs (DVC's run cache restores them)
+        assert "up to date" in run(repo, "dvc", "status")
+
+
+def test_an_edited_offline_phase_reruns_only_the_stages_that_read_it(repo):
+    """Issue 23 (b): a new offline.taylor_cubic re-runs its phase and the training that starts from it, never
+    the baseline's or another method's training (train declares no `offline`: its digest carries what it reads)."""
+    ran = repro_with(repo, lambda p: p["offline"]["taylor_cubic"].update(meta_lr=2.0e-3))
+    assert not {s for s in ran if s.startswith("train@") and s != "train@digits_logistic-taylor_cubic"}, ran
+    assert ran == {"check", "data_inputs", "init_loss@digits_logistic-taylor_cubic", "run_inputs",
+                   "train@digits_logistic-taylor_cubic", "evaluate@digits_logistic", "report"}
+
+
+def test_a_new_data_set_reruns_no_stage_of_another(repo):
+    """Issue 23 (c): the stages depend on the digest of the data set they read, not on data/prepared."""
+    ran = repro_with(repo, lambda p: p["datasets"].append("mnist5k"), cleanup=["data/prepared/mnist5k"])
+    assert ran == {"check", "prepare@mnist5k", "data_inputs"}, ran

@@ -30,6 +30,11 @@ def test_smoke_profile_runs_end_to_end(tmp_path):
     for pair in params["run"]["pairs"]:
         assert set(metrics[pair]) == set(params["run"]["methods"]) | (set(extra["methods"]) if pair in extra["pairs"] else set())
         assert all(value is not None and value >= 0 for value in metrics[pair].values())
+    for pair in params["run"]["pairs"]:  # the numbers mean little, but a learned loss must not do worse than a constant
+        runs = json.loads((repo / "data" / "eval" / f"{pair}.json").read_text())["methods"]
+        absurd = [(r["method"], r["seed"]) for records in runs.values() for r in records if r["absurd"]]
+        assert absurd == [], f"{pair}: no better than the trivial predictor: {absurd}"
+        assert all(r["status"] == "finished" for records in runs.values() for r in records)
     assert (repo / "reports/tuning/digits_logistic/baseline/result.json").is_file()
     timings = sorted(p.name for p in (repo / "reports" / "timings").iterdir())
     assert "train@digits_logistic-adalfl.json" in timings and "init_loss@diabetes_mlp-smooth_nn.json" in timings

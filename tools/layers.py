@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("branches", ["l2l.*", "fewshot.*"]),
     ("section configs", ["tuning.config", "distributed.config", "distributed.job"]),
     ("root config", ["config", "paramsview", "configcheck"]),
-    ("orchestration", ["tuning.*", "distributed.*"]),
+    ("orchestration", ["tuning.*", "distributed.*", "inputs"]),
     ("report and API", ["report.*", "api.*"]),
 ]
 

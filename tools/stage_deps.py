@@ -17,13 +17,13 @@ every stage it runs (docs/performance.md).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import re
 import sys
 from pathlib import Path
 
 import yaml
 
+from pipeline.utils.digest import sha256_line
 from pipeline.utils.paths import CODE_DIGESTS
 from tools.import_closure import CODE_ROOTS, ROOT, import_closure
 
@@ -49,7 +49,7 @@ def stage_entry_modules(root: Path = ROOT) -> list[str]:
 def digest_text(module: str, root: Path = ROOT) -> str:
     lines = [f"# every project file `python -m {module}` imports, with its SHA-256 (python -m tools.stage_deps)"]
     for name in import_closure(module, root):
-        lines.append(f"{hashlib.sha256((root / name).read_bytes()).hexdigest()}  {name}")
+        lines.append(sha256_line(root / name, name))
     return "\n".join(lines) + "\n"
 
 

@@ -75,3 +75,8 @@ class TuneConfig:
             )
         if self.storage is not None and self.storage_env is not None:
             raise ConfigError("storage_env: set either tune.storage or tune.storage_env, not both")
+
+
+def is_tuned(tune: TuneConfig, pair: str, method: str) -> bool:
+    """Whether ``pair`` x ``method`` has a study: train then reads its result instead of params.yaml's rates."""
+    return pair in tune.pairs and method in tune.methods

@@ -13,8 +13,8 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from pipeline.training.setup import MethodSetup, base_setup
-from pipeline.tuning.config import SearchSpace, TuneConfig
+from pipeline.training.setup import MethodSetup, base_setup, setup_without_offline
+from pipeline.tuning.config import SearchSpace, TuneConfig, is_tuned
 from pipeline.tuning.files import read_tuning
 from pipeline.utils.configparse import ConfigError
 
@@ -76,19 +76,15 @@ def study_name(tune: TuneConfig, setup: MethodSetup, pair: str, method: str, kno
     return f"{pair}-{method}-{digest}"
 
 
-def is_tuned(tune: TuneConfig, pair: str, method: str) -> bool:
-    return pair in tune.pairs and method in tune.methods
-
-
 def training_setup(params: Params, pair: str, method: str, folder: Path) -> tuple[MethodSetup, dict[str, float] | None]:
     """The setup train uses and the tuned values in it (None where this pair and method are not tuned).
 
     A tuning result from a study of other settings (an edited config without re-running
     tune) is an error.
     """
+    if not is_tuned(params.tune, pair, method):  # it starts from init_loss's output: it reads no offline key
+        return setup_without_offline(params, pair, method), None
     setup = base_setup(params, pair, method)
-    if not is_tuned(params.tune, pair, method):
-        return setup, None
     result = read_tuning(folder)
     expected = study_name(params.tune, setup, pair, method, knobs_for(setup, params.tune.space))
     if result.get("study") != expected:

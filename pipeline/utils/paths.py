@@ -13,6 +13,8 @@ CODE_DIGESTS = Path("data/code")  # the code stage: one digest of each stage mod
 INIT_ROOT = Path("data/init")  # init_loss@<pair>-<init>/seed<k>
 RUNS_ROOT = Path("data/runs")  # train@<pair>-<method>/seed<k> (and transfer runs)
 EVAL_ROOT = Path("data/eval")  # evaluate@<pair>.json
+DATA_DIGESTS = Path("data/inputs/data")  # data_inputs: the prepared data each pair, family and problem reads
+RUN_DIGESTS = Path("data/inputs/runs")  # run_inputs: what each train and transfer stage reads (pipeline/inputs.py)
 FEWSHOT_ROOT = Path("data/fewshot")
 FEWSHOT_TASKS, FEWSHOT_MODELS, FEWSHOT_RESULTS = (
     FEWSHOT_ROOT / "tasks",
