@@ -78,16 +78,22 @@ def data_digests(params: Params) -> dict[str, list[str]]:
 
 @dataclass(frozen=True)
 class RunInputs:
-    """What one train or transfer stage reads: its pair's data digest, an offline output or a tuning result."""
+    """What one train or transfer stage reads: its pair's data digest, an offline output or a tuning result.
+
+    The stages take the offline output from here too (``init_folder``), so the digest covers what they read."""
 
     data_digest: Path
-    init: Path | None = None
+    init: tuple[str, str] | None = None  # (pair, init) of the offline output the run starts from
     tuning_result: Path | None = None
     params_lines: tuple[str, ...] = ()  # the offline block a tuned method runs
 
+    def init_folder(self, seed: int | None = None) -> Path | None:
+        """The offline output the run starts from (a seed's, or the whole stage's); None: it starts from none."""
+        return None if self.init is None else init_dir(*self.init, seed)
+
     def lines(self) -> list[str]:
         lines = self.data_digest.read_text().splitlines()
-        for path in (self.init, self.tuning_result):
+        for path in (self.init_folder(), self.tuning_result):
             if path is not None:
                 lines += tree_lines(path)
         return lines + list(self.params_lines)
@@ -98,11 +104,11 @@ def train_inputs(params: Params, pair: str, method: str, data_root: Path = DATA_
     if is_tuned(params.tune, pair, method):  # a tuned method runs its own offline phase (training/offline.py)
         result = tuning_dir(pair, method) / "result.json"
         return RunInputs(pair_digest(pair, data_root), None, result, tuple(offline_lines(params, pair, method)))
-    return RunInputs(pair_digest(pair, data_root), init_dir(pair, init) if has_offline_phase(init) else None)
+    return RunInputs(pair_digest(pair, data_root), (pair, init) if has_offline_phase(init) else None)
 
 
 def transfer_inputs(pair: str, method: str, source: str, data_root: Path = DATA_DIGESTS) -> RunInputs:
-    return RunInputs(pair_digest(pair, data_root), init_dir(source, METHODS[method].init))
+    return RunInputs(pair_digest(pair, data_root), (source, METHODS[method].init))
 
 
 def run_digests(params: Params, data_root: Path = DATA_DIGESTS) -> dict[str, list[str]]:

@@ -16,12 +16,13 @@ from pipeline.config import Params
 from pipeline.data.loading import load_prepared
 from pipeline.distributed.jobs import TrainSeed
 from pipeline.distributed.seeds import run_seeds
-from pipeline.methods import METHODS, has_offline_phase
+from pipeline.inputs import train_inputs
+from pipeline.methods import METHODS
 from pipeline.training.setup import MethodSetup
 from pipeline.tuning.space import training_setup
 from pipeline.utils.derive import resolve_device
 from pipeline.utils.io import atomic_path
-from pipeline.utils.paths import init_dir, run_dir, timings_file, tuning_dir
+from pipeline.utils.paths import run_dir, timings_file, tuning_dir
 from pipeline.utils.runfacts import gather
 from stages.common import check_method, pair_and_data_dir, run_parser, run_stage, seeds_of
 
@@ -30,7 +31,7 @@ def main(args: argparse.Namespace, params: Params) -> None:
     _, data_dir = pair_and_data_dir(params, args.pair)
     check_method(params, args.method, args.params)
     resolve_device(params.device)  # a missing GPU fails here, before any seed starts
-    init = METHODS[args.method].init
+    inputs = train_inputs(params, args.pair, args.method)  # what run_inputs' digest of this stage covers
     setup, tuned = training_setup(params, args.pair, args.method, tuning_dir(args.pair, args.method))
     if tuned is not None:  # the method's own offline phase with the tuned values replaces the shared init
         print(f"[train {args.pair} {args.method}] tuned values {tuned}", flush=True)
@@ -41,7 +42,7 @@ def main(args: argparse.Namespace, params: Params) -> None:
         setup,
         tuned,
         args.method,
-        lambda seed: init_dir(args.pair, init, seed) if has_offline_phase(init) else None,
+        inputs.init_folder,
         timings_file("train", f"{args.pair}-{args.method}"),
     )
 

@@ -12,12 +12,13 @@ import argparse
 import sys
 
 from pipeline.config import Params
+from pipeline.inputs import transfer_inputs
 from pipeline.methods import METHODS
 from pipeline.training.setup import setup_without_offline
 from pipeline.training.transfer import run_name, transfer_runs
 from pipeline.utils.configparse import ConfigError
 from pipeline.utils.derive import resolve_device
-from pipeline.utils.paths import init_dir, timings_file
+from pipeline.utils.paths import timings_file
 from stages.common import check_method, pair_and_data_dir, run_parser, run_stage
 from stages.train import train_every_seed
 
@@ -31,7 +32,7 @@ def main(args: argparse.Namespace, params: Params) -> None:
             f"transfer.methods and transfer.loss_from"
         )
     resolve_device(params.device)  # a missing GPU fails here, before any seed starts
-    init = METHODS[args.method].init
+    inputs = transfer_inputs(args.pair, args.method, args.loss_from)  # what run_inputs' digest covers
     train_every_seed(
         args,
         params,
@@ -39,7 +40,7 @@ def main(args: argparse.Namespace, params: Params) -> None:
         setup_without_offline(params, args.pair, args.method),
         None,
         run_name(args.method, args.loss_from),
-        lambda seed: init_dir(args.loss_from, init, seed),
+        inputs.init_folder,
         timings_file("transfer", f"{args.pair}-{args.method}-{args.loss_from}"),
         args.loss_from,
     )
