@@ -50,8 +50,9 @@ class TrainResult:
 class Recorder:
     """Collects learning curves and loss snapshots at the evaluation points."""
 
-    def __init__(self, model: torch.nn.Module, data: LoadedData, rule: UpdateRule) -> None:
+    def __init__(self, model: torch.nn.Module, data: LoadedData, rule: UpdateRule, watch: tuple[str, ...] = ()) -> None:
         self.model, self.data, self.rule, self.task = model, data, rule, data.task
+        self.watch = watch  # further splits whose error each row records as <split>_error (tuning's holdout)
         train = data.splits["train"]
         self.train_x, self.train_y = train.x[:TRAIN_ERROR_SAMPLES], train.y[:TRAIN_ERROR_SAMPLES]
         self.history: list[dict[str, float | None]] = []
@@ -69,6 +70,9 @@ class Recorder:
             "meta_loss": _mean(self.meta_losses),
             "lr": self.rule.current_lr(),
         }
+        for name in self.watch:
+            split = self.data.splits[name]
+            row[f"{name}_error"] = split_error(self.model, state.params, state.buffers, split.x, split.y, self.task)
         self.history.append(row)
         self.base_losses, self.meta_losses = [], []
         shape = loss_snapshot(self.rule.loss, self.task)
@@ -109,6 +113,7 @@ class TrainingRun:
         rule: UpdateRule,
         seed: int,
         device: torch.device,
+        watch: tuple[str, ...] = (),
     ) -> None:
         self.pair, self.rule = pair, rule
         self.model = initial_model(data, pair, seed, device)
@@ -124,7 +129,7 @@ class TrainingRun:
             self.meta_optimizer = meta_optimizer(rule, method.online)
             online = OnlineSetup(method.online, meta_stream, self.meta_optimizer)
         self.stepper = make_stepper(self.model, rule, sgd_config(pair), data.task, self.state, online)
-        self.recorder = Recorder(self.model, data, rule)
+        self.recorder = Recorder(self.model, data, rule, watch)
         self.recorder.record(0, self.state)
         self.step, self.elapsed_s, self.status = 0, 0.0, "running"
         self.diverged_at: int | None = None
@@ -210,18 +215,20 @@ def train(
     progress: bool = True,
     checkpoint: Checkpointing | None = None,
     on_record: Callable[[int, dict[str, float | None]], None] | None = None,
+    watch: tuple[str, ...] = (),
 ) -> TrainResult:
     """Train one seed to the end, resuming from (and writing) ``checkpoint`` where given.
 
     ``on_record(step, row)`` sees every evaluation row as it is recorded (Optuna's pruning
-    hook raises from it to stop an unpromising trial).
+    hook raises from it to stop an unpromising trial); ``watch`` names further splits of ``data``
+    whose error every row records as ``<split>_error`` (tuning's holdout).
 
     SIGTERM / SIGINT stop the run after the current step (checkpoint written first) with
     ``Interrupted``; a resumed run ends with exactly the numbers of an uninterrupted one.
     """
     with torch.random.fork_rng(devices=_rng_devices(device)), stop_on_signals() as stop:
         torch.manual_seed(derive_seed(seed, "train-global-rng"))  # dropout draws from the global RNG
-        run = TrainingRun(data, pair, method, rule, seed, device)
+        run = TrainingRun(data, pair, method, rule, seed, device, watch)
         if checkpoint is not None:
             resume(run, checkpoint, device, label)
         bar = Progress(label, pair.steps, enabled=progress)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pipeline.utils.configparse import ConfigError, non_negative, positive
@@ -25,7 +26,7 @@ class SearchSpace:
 
 @dataclass(frozen=True)
 class TuneConfig:
-    """The optional Optuna branch: per pair x method, tune the learning rates on validation error."""
+    """The optional Optuna branch: per pair x method, tune the learning rates on a held-out error."""
 
     # One study per pair x method listed; both empty (the default): tuning off, no tune stage exists
     # and train uses params.yaml's values. The DVC matrix of the tune stage reads these lists.
@@ -33,7 +34,12 @@ class TuneConfig:
     methods: tuple[str, ...] = ()  # methods to tune (each must be in run.methods)
     n_trials: int = 20  # the study's budget: trials that completed, were pruned or failed
     timeout_s: float | None = None  # wall-clock budget of one tune stage (null: none)
-    seeds: tuple[int, ...] = (0,)  # training seeds a trial averages its validation error over
+    seeds: tuple[int, ...] = (0,)  # training seeds a trial averages its error over
+    # The split a trial is ranked by. holdout: a part of the training split (holdout_fraction, drawn
+    # with data.split_seed) that the trial does not train on and no method meta-trains on; valid: the
+    # validation split, which ML3 and AdaLFL meta-train on (meta_split: valid), which favours them.
+    objective_split: Literal["holdout", "valid"] = "holdout"
+    holdout_fraction: float = 0.15  # of the training split, with objective_split: holdout
     sampler_seed: int = 0  # TPE's seed
     pruning: bool = True  # median pruning on the validation errors reported during training
     startup_trials: int = 3  # trials before pruning starts
@@ -63,6 +69,8 @@ class TuneConfig:
         non_negative("startup_trials", self.startup_trials)
         if self.timeout_s is not None:
             positive("timeout_s", self.timeout_s)
+        if not 0 < self.holdout_fraction < 1:
+            raise ConfigError(f"holdout_fraction: expected a number in (0, 1), got {self.holdout_fraction}")
         if not self.seeds:
             raise ConfigError("seeds: expected at least one seed")
         if self.storage is not None and not self.storage.startswith(("sqlite:///", "postgresql", "mysql")):

@@ -1,4 +1,4 @@
-"""A trial: tuned values -> configs -> the train stage's own code path -> validation error.
+"""A trial: tuned values -> configs -> the train stage's own code path -> the objective split's error.
 
 Nothing is reimplemented: a trial builds its starting rule with ``phases.starting_rule``
 (running the method's offline phase with the trial's values) and trains with
@@ -19,13 +19,21 @@ from pipeline.data.loading import LoadedData
 from pipeline.training.loop import train
 from pipeline.training.offline import starting_rule
 from pipeline.training.setup import MethodSetup
-from pipeline.tuning.config import SearchSpace
+from pipeline.tuning.config import SearchSpace, TuneConfig
+from pipeline.tuning.holdout import HOLDOUT, with_tuning_holdout
 from pipeline.tuning.space import apply_values, suggest
 from pipeline.utils.interrupt import Interrupted
 
 
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def trial_data(data: LoadedData, tune: TuneConfig, split_seed: int) -> tuple[LoadedData, str]:
+    """The data a trial trains on and the split it is ranked by (pipeline/tuning/holdout.py)."""
+    if tune.objective_split == "valid":
+        return data, "valid"
+    return with_tuning_holdout(data, tune.holdout_fraction, split_seed), HOLDOUT
 
 
 def make_objective(
@@ -36,16 +44,16 @@ def make_objective(
     space: SearchSpace,
     seeds: tuple[int, ...],
     device: torch.device,
+    split: str = "valid",
 ) -> Callable[[optuna.Trial], float]:
-    """Mean final validation error over ``seeds``; a diverged run prunes the trial."""
+    """Mean final error on ``split`` over ``seeds``; a diverged run prunes the trial."""
 
     def objective(trial: optuna.Trial) -> float:
         trial.set_user_attr("worker", worker_id())
         tuned = apply_values(setup, suggest(trial, knobs, space))
         try:
-            return sum(_seed_error(trial, data, tuned, method, i, seed, device) for i, seed in enumerate(seeds)) / len(
-                seeds
-            )
+            errors = [_seed_error(trial, data, tuned, method, i, seed, device, split) for i, seed in enumerate(seeds)]
+            return sum(errors) / len(seeds)
         except Interrupted:
             trial.set_user_attr("interrupted", True)  # not a failure of these values: the budget gets it back
             raise
@@ -60,24 +68,33 @@ def make_objective(
 
 
 def _seed_error(
-    trial: optuna.Trial, data: LoadedData, tuned: MethodSetup, method: str, index: int, seed: int, device: torch.device
+    trial: optuna.Trial,
+    data: LoadedData,
+    tuned: MethodSetup,
+    method: str,
+    index: int,
+    seed: int,
+    device: torch.device,
+    split: str,
 ) -> float:
     offset = index * tuned.pair.steps  # one step axis over the seeds, so the pruner compares like with like
+    key = f"{split}_error"
 
     def report(step: int, row: dict[str, float | None]) -> None:
-        error = row["valid_error"]
+        error = row[key]
         assert error is not None  # always measured at an evaluation point
         trial.report(error, offset + step)
         if trial.should_prune():
-            raise optuna.TrialPruned(f"validation error {error:.4f} at step {step} (seed {seed})")
+            raise optuna.TrialPruned(f"{split} error {error:.4f} at step {step} (seed {seed})")
 
     rule = starting_rule(
         data, tuned.pair, method, seed, device, None, tuned.offline, progress=False, representation=tuned.representation
     )
-    result = train(data, tuned.pair, tuned.method, rule, seed, device, progress=False, on_record=report)
+    watch = () if split == "valid" else (split,)
+    result = train(data, tuned.pair, tuned.method, rule, seed, device, progress=False, on_record=report, watch=watch)
     if result.status != "finished":
         trial.set_user_attr("status", f"diverged at step {result.diverged_at} (seed {seed})")
         raise optuna.TrialPruned(f"diverged at step {result.diverged_at} (seed {seed})")
-    value = result.history[-1]["valid_error"]
+    value = result.history[-1][key]
     assert value is not None
     return float(value)

@@ -10,7 +10,7 @@ import optuna
 
 from pipeline.data.loading import load_prepared
 from pipeline.training.setup import base_setup
-from pipeline.tuning.objective import make_objective
+from pipeline.tuning.objective import make_objective, trial_data
 from pipeline.tuning.space import knobs_for, study_name
 from pipeline.tuning.study import fail_dead_trials, open_storage, open_study, redacted, run_trials, summarise
 from pipeline.utils.configparse import ConfigError
@@ -55,13 +55,15 @@ def tune_method(
         f"study {study.study_name} on {shown}: {len(study.trials)} trials so far"
         + (f", {revived} left running by a dead process marked interrupted" if revived else "")
     )
-    objective = make_objective(load_prepared(data_dir), setup, method, knobs, tune.space, tune.seeds, device)
+    data, split = trial_data(load_prepared(data_dir), tune, params.data.split_seed)
+    log(f"objective: final {split} error ({len(data.splits[split].y)} instances), mean over seeds {list(tune.seeds)}")
+    objective = make_objective(data, setup, method, knobs, tune.space, tune.seeds, device, split)
     with stop_on_signals() as stop:  # a stop between trials (or in an offline phase) ends the study cleanly
         ran = run_trials(study, storage, objective, tune.n_trials, tune.timeout_s, n_trials, log, stop)
     log(f"{ran} trials run by this process")
     if worker:
         return None
     try:
-        return summarise(study, shown, knobs, tune.seeds)
+        return summarise(study, shown, knobs, tune.seeds, split)
     except ValueError as error:
         raise ConfigError(f"tune: {error}") from None

@@ -71,6 +71,7 @@ def study_name(tune: TuneConfig, setup: MethodSetup, pair: str, method: str, kno
         "knobs": knobs,
         "space": asdict(tune.space),
         "seeds": tune.seeds,
+        "objective": [tune.objective_split, tune.holdout_fraction if tune.objective_split == "holdout" else None],
     }
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
     return f"{pair}-{method}-{digest}"

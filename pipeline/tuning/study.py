@@ -201,7 +201,9 @@ def describe(study: optuna.Study, trial: FrozenTrial) -> str:
     return f"trial {trial.number} [{values}]: {outcome}; {best}"
 
 
-def summarise(study: optuna.Study, storage_shown: str, knobs: list[str], seeds: tuple[int, ...]) -> dict[str, Any]:
+def summarise(
+    study: optuna.Study, storage_shown: str, knobs: list[str], seeds: tuple[int, ...], split: str = "valid"
+) -> dict[str, Any]:
     """The stage's result; raises ValueError when no trial completed (nothing to recommend)."""
     state = counts(study)
     trials = study.get_trials(deepcopy=False)
@@ -215,7 +217,7 @@ def summarise(study: optuna.Study, storage_shown: str, knobs: list[str], seeds: 
     return {
         "study": study.study_name,
         "storage": storage_shown,
-        "objective": f"final validation error, mean over seeds {list(seeds)}",
+        "objective": f"final {split} error, mean over seeds {list(seeds)}",
         "knobs": knobs,
         "best_params": best.params,
         "best_value": best.value,

@@ -82,6 +82,7 @@ def test_embedded_study_end_to_end(tmp_path, prepared_root, monkeypatch):
     assert code == 0, err
     result = json.loads((folder / f"reports/tuning/{PAIR}/meta_lr/result.json").read_text())
     assert result["n_trials"] == 4 and result["n_complete"] >= 1
+    assert result["objective"] == "final holdout error, mean over seeds [0]" and "objective: final holdout error (" in out
     assert set(result["best_params"]) == {"base_lr", "offline_meta_lr", "online_meta_lr"}
     assert result["storage"].startswith("journal file") and (folder / "journals" / PAIR / "meta_lr.journal").is_file()
     assert len(finished_trials(result)) == 4 and (folder / f"reports/tuning/{PAIR}/meta_lr/history.png").stat().st_size > 1000
