@@ -36,3 +36,19 @@ def test_paired_difference_per_seed_and_a_diverged_seed_left_out(tmp_path, capsy
     assert result["p"]["adalfl"]["auc"]["verdict"] == "better"
     assert main(["--a", str(tmp_path / "a"), "--b", str(tmp_path / "b"), "--label-a", "residual"]) == 0
     assert "| p | adalfl |" in capsys.readouterr().out
+
+
+def test_a_saved_study_record_compares_test_errors_and_says_the_curves_are_missing(tmp_path, capsys):
+    """studies/results/<name>/eval/<pair>.json without data/runs: the test error only."""
+    write_run(tmp_path / "a", {"ml3": [0.10, 0.11, 0.12, 0.13]})
+    write_run(tmp_path / "run_b", {"ml3": [0.20, 0.22, 0.23, 0.21]})
+    saved = tmp_path / "studies/results/b"
+    saved.mkdir(parents=True)
+    (tmp_path / "run_b/data/eval").rename(saved / "eval")
+    result = compare_runs(tmp_path / "a", saved, None)["p"]["ml3"]
+    assert result["auc"] is None and result["mean_b"] == pytest.approx(0.215)
+    assert result["test_error"]["mean_diff"] == pytest.approx(-0.10)
+    assert main(["--a", str(tmp_path / "a"), "--b", str(saved)]) == 0
+    assert "| no curves (a saved record) | 4 |" in capsys.readouterr().out
+    assert main(["--a", str(tmp_path / "a"), "--b", str(tmp_path / "nothing")]) == 2
+    assert "neither data/eval" in capsys.readouterr().err
