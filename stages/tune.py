@@ -54,7 +54,7 @@ def write_output(folder: Path, summary: dict[str, Any], title: str) -> None:
         write_json(tmp / "result.json", summary)
         from pipeline.report.plots import optimisation_history
 
-        optimisation_history(tmp / "history.png", title, summary["trials"])
+        optimisation_history(tmp / "history.png", title, summary["trials"], summary["objective"])
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -133,7 +133,9 @@ def _save(fig: Any, path: Path) -> None:
     plt.close(fig)
 
 
-def optimisation_history(path: Path, title: str, trials: list[dict[str, Any]]) -> None:
+def optimisation_history(
+    path: Path, title: str, trials: list[dict[str, Any]], objective: str = "final validation error"
+) -> None:
     """Optuna study: each completed trial's value, pruned trials at their last reported value, best so far."""
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     done = [t for t in trials if t["state"] == "complete"]
@@ -151,7 +153,7 @@ def optimisation_history(path: Path, title: str, trials: list[dict[str, Any]]) -
     if ordered:
         best = np.minimum.accumulate([t["value"] for t in ordered])
         ax.step([t["number"] for t in ordered], best, where="post", color="C3", label="best so far")
-    ax.set(title=title, xlabel="trial", ylabel="final validation error")
+    ax.set(title=title, xlabel="trial", ylabel=objective.split(",")[0])  # "final holdout error, mean over ..."
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # trials are numbered, never fractional
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

@@ -51,8 +51,8 @@ def tuned_notes(cells: dict[str, dict[str, Cell]]) -> list[str]:
             if cell.tuned:
                 values = ", ".join(f"{k} = {v:.3g}" for k, v in cell.tuned.items())
                 notes.append(
-                    f"† {pair} {method}: learning rates tuned by Optuna on validation error ({values}; "
-                    f"study in reports/tuning/{pair}/{method}/)"
+                    f"† {pair} {method}: learning rates tuned by Optuna ({values}; the study and the error "
+                    f"it was ranked by in reports/tuning/{pair}/{method}/result.json)"
                 )
     return notes
 
