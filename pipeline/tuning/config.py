@@ -41,7 +41,7 @@ class TuneConfig:
     objective_split: Literal["holdout", "valid"] = "holdout"
     holdout_fraction: float = 0.15  # of the training split, with objective_split: holdout
     sampler_seed: int = 0  # TPE's seed
-    pruning: bool = True  # median pruning on the validation errors reported during training
+    pruning: bool = True  # median pruning on the objective split's errors reported during training
     startup_trials: int = 3  # trials before pruning starts
     storage: str | None = (
         None  # null: a journal file under `dir`; or sqlite:///..., postgresql://user@host/db (no password)
