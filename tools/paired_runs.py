@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.report.paired import compare, curve_auc, mean_of, verdict_p
+from tools.save_study import FOLDERS
 
 
 def eval_folder(root: Path) -> Path:
     """A checkout's ``data/eval``, or a saved study record's ``eval``."""
-    for folder in (root / "data/eval", root / "eval"):
+    for folder in (root / "data/eval", root / FOLDERS["data/eval"]):
         if folder.is_dir():
             return folder
     raise FileNotFoundError(f"{root}: neither data/eval (a checkout after dvc repro) nor eval (a saved study record)")

@@ -38,7 +38,9 @@ class PreparedDataset:
 
 def prepare_dataset(info: DatasetInfo, raw: RawDataset, cfg: DataConfig) -> PreparedDataset:
     test_idx, pool_idx = _with_test_split(info, raw, cfg)
-    train_idx, valid_idx = _holdout(pool_idx, raw.y_train, info, cfg.valid_fraction, cfg.split_seed)
+    train_idx, valid_idx = split_off(
+        pool_idx, _class_labels(info, raw.y_train, pool_idx), cfg.valid_fraction, cfg.split_seed
+    )
     x_all = np.concatenate([raw.x_train] + ([raw.x_test] if raw.x_test is not None else []))
     y_all = np.concatenate([raw.y_train] + ([raw.y_test] if raw.y_test is not None else []))
     x_stats = _feature_stats(info, x_all[train_idx])
@@ -75,17 +77,27 @@ def _with_test_split(info: DatasetInfo, raw: RawDataset, cfg: DataConfig) -> tup
         return np.arange(n_train, n_train + len(raw.y_test)), np.arange(n_train)
     # A fixed, seeded split where the data set has no official one; the seed is offset so
     # that it does not coincide with the validation hold-out's draw.
-    pool_idx, test_idx = _holdout(np.arange(n_train), raw.y_train, info, cfg.test_fraction, cfg.split_seed + 10_007)
+    pool = np.arange(n_train)
+    pool_idx, test_idx = split_off(
+        pool, _class_labels(info, raw.y_train, pool), cfg.test_fraction, cfg.split_seed + 10_007
+    )
     return test_idx, pool_idx
 
 
-def _holdout(
-    idx: np.ndarray, y: np.ndarray, info: DatasetInfo, fraction: float, seed: int
+def split_off(
+    idx: np.ndarray, labels: np.ndarray | None, size: float | int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Split ``idx`` into (kept, held-out); stratified by the labels ``y[idx]`` for classification."""
-    stratify = y[idx] if info.task == "classification" else None
-    kept, held = train_test_split(idx, test_size=fraction, random_state=seed, stratify=stratify)
+    """Split ``idx`` into (kept, held-out), both sorted; ``size`` is a fraction or a count of ``idx``.
+
+    Stratified by ``labels`` (one per entry of ``idx``) where given. The validation and test splits
+    and tuning's holdout (pipeline/tuning/holdout.py) are all drawn by it."""
+    kept, held = train_test_split(idx, test_size=size, random_state=seed, stratify=labels)
     return np.sort(kept), np.sort(held)
+
+
+def _class_labels(info: DatasetInfo, y: np.ndarray, idx: np.ndarray) -> np.ndarray | None:
+    """The labels to stratify ``idx`` by: ``y[idx]`` for classification, none for regression."""
+    return y[idx] if info.task == "classification" else None
 
 
 def _feature_stats(info: DatasetInfo, x_train: np.ndarray) -> dict[str, list[float]]:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 
 from pipeline.data.loading import LoadedData, SplitTensors
+from pipeline.data.prepare import split_off
 from pipeline.utils.configparse import ConfigError
 
 HOLDOUT = "holdout"
@@ -35,10 +35,10 @@ def with_tuning_holdout(data: LoadedData, fraction: float, seed: int) -> LoadedD
     positions = np.arange(len(train.y))
     stratify = train.y.numpy() if data.task == "classification" else None
     try:
-        kept, held = train_test_split(positions, test_size=n_held, random_state=seed + SEED_OFFSET, stratify=stratify)
+        kept, held = split_off(positions, stratify, n_held, seed + SEED_OFFSET)
     except ValueError as error:  # a class too rare to appear on both sides
         raise ConfigError(f"tune.holdout_fraction: cannot stratify the holdout ({error})") from None
-    splits = {**data.splits, "train": _take(train, np.sort(kept)), HOLDOUT: _take(train, np.sort(held))}
+    splits = {**data.splits, "train": _take(train, kept), HOLDOUT: _take(train, held)}
     meta = {**data.meta, "n_train": len(kept), f"n_{HOLDOUT}": len(held)}
     return LoadedData(meta, splits)
 

@@ -7,13 +7,14 @@ so it re-runs exactly when one of them changes.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
+
+from pipeline.utils.io import sha256_file
 
 
 def sha256_line(path: Path, name: str | Path | None = None) -> str:
     """``<sha256 of path's bytes>  <name>`` (``name`` defaults to the path)."""
-    return f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {name if name is not None else path}"
+    return f"{sha256_file(path)}  {name if name is not None else path}"
 
 
 def tree_lines(path: Path) -> list[str]:
