@@ -41,6 +41,8 @@ def evaluate_seed(
         "test_error": None,
         "valid_error": None,
     }
+    if "offline_diverged_at" in result:  # it never started: its offline phase diverged (the key only then)
+        record["offline_diverged_at"] = result["offline_diverged_at"]
     if result["status"] == "finished":  # a diverged model has no error worth averaging
         for split in ("test", "valid"):
             part = data.splits[split]

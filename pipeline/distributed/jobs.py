@@ -16,12 +16,12 @@ from typing import Any
 from pipeline.data.loading import LoadedData
 from pipeline.learned.config import RepresentationConfig
 from pipeline.meta.config import OfflineConfig
-from pipeline.meta.offline import meta_loss_rose
+from pipeline.meta.offline import meta_loss_rose, offline_diverged_at
 from pipeline.training.artifacts import save_init, save_run
 from pipeline.training.config import PairConfig
-from pipeline.training.loop import Checkpointing, train
-from pipeline.training.offline import offline_phase, starting_rule
-from pipeline.training.setup import MethodSetup, run_fingerprint
+from pipeline.training.loop import Checkpointing, not_trained, train
+from pipeline.training.offline import OfflineDiverged, offline_phase, starting_rule
+from pipeline.training.setup import MethodSetup, fresh_rule, run_fingerprint
 from pipeline.utils.derive import resolve_device
 
 
@@ -62,6 +62,9 @@ class OfflineSeed:
             "steps": len(history),
             "meta_loss_rose": meta_loss_rose(history),
         }
+        diverged_at = offline_diverged_at(history)
+        if diverged_at is not None:  # the key only where it happened: other outputs stay as they were
+            info["diverged_at"] = diverged_at
         facts = _run_facts(time.monotonic() - started, node)
         save_init(out, rule, history, info, facts)
         lines = (
@@ -69,6 +72,11 @@ class OfflineSeed:
             if history
             else []
         )
+        if diverged_at is not None:
+            lines.append(
+                f"WARNING [{label}] the offline phase diverged at meta step {diverged_at} (non-finite "
+                f"meta-loss) and stopped there: a training run from it is recorded as diverged before its first step"
+            )
         if info["meta_loss_rose"]:
             lines.append(
                 f"WARNING [{label}] the meta-loss ended higher than it started (mean of the last tenth of the "
@@ -94,17 +102,32 @@ class TrainSeed:
     def __call__(self, seed: int, out: Path, inputs: Path | None = None, node: str | None = None) -> str:
         device = resolve_device(self.device)
         setup = self.setup
-        rule = starting_rule(
-            self.data,
-            setup.pair,
-            self.method_name,
-            seed,
-            device,
-            inputs,
-            setup.offline if self.tuned else None,
-            representation=setup.representation,
-        )
         label = f"train {self.pair_name} {self.method_name} seed {seed}"
+        info: dict[str, Any] = {"pair": self.pair_name, "method": self.method_name, "seed": seed, "tuned": self.tuned}
+        if self.loss_from is not None:
+            info["loss_from"] = self.loss_from
+        try:
+            rule = starting_rule(
+                self.data,
+                setup.pair,
+                self.method_name,
+                seed,
+                device,
+                inputs,
+                setup.offline if self.tuned else None,
+                representation=setup.representation,
+            )
+        except OfflineDiverged as error:  # no loss to train with: the run diverged before its first step
+            rule = fresh_rule(self.data, setup.pair, self.method_name, seed, device, setup.representation)
+            info["offline_diverged_at"] = error.meta_step
+            save_run(
+                out,
+                not_trained(self.data, setup.pair, setup.method, rule, seed, device),
+                rule,
+                info,
+                _run_facts(0.0, node),
+            )
+            return f"WARNING [{label}] diverged before its first step: {error}"
         checkpoint = None
         if self.checkpoint_dir is not None:  # a finished seed keeps its final checkpoint until the stage is done
             checkpoint = Checkpointing(
@@ -113,9 +136,6 @@ class TrainSeed:
                 run_fingerprint(self.data, setup.pair, setup.method, rule, seed, device),
             )
         result = train(self.data, setup.pair, setup.method, rule, seed, device, label, checkpoint=checkpoint)
-        info = {"pair": self.pair_name, "method": self.method_name, "seed": seed, "tuned": self.tuned}
-        if self.loss_from is not None:
-            info["loss_from"] = self.loss_from
         save_run(out, result, rule, info, _run_facts(result.wall_time_s, node))
         last = result.history[-1]
         return (

@@ -13,10 +13,15 @@ Where that base state comes from is ``reset_interval`` (docs/reproduction.md):
   steps) and is reset every K meta steps, as ML3's reference code does per task;
 * 0: theta is never reset: one training trajectory of S_init steps ("one step on theta is
   taken for each step in phi", paper Sec. 2.3).
+
+A non-finite meta-loss ends the phase at that meta step, its gradient unapplied: what the
+meta-parameters would become is noise, and a training run cannot start from them
+(``offline_diverged_at``; the training loop stops at a non-finite loss the same way).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import cast
 
@@ -67,7 +72,8 @@ def learn_offline(
     """Run Algorithm 1/3 in place on ``rule``; returns the meta-loss of every meta step.
 
     A stateful rule (an LSTM optimiser) is meta-trained by truncated BPTT instead
-    (``pipeline.meta.truncated``): ``cfg.steps`` truncations of ``cfg.inner_steps`` steps."""
+    (``pipeline.meta.truncated``): ``cfg.steps`` truncations of ``cfg.inner_steps`` steps.
+    The first non-finite meta-loss ends the phase; the history then ends with it."""
     if rule.stateful:
         recurrent = cast(RecurrentUpdateRule, rule)
         return learn_offline_recurrent(
@@ -81,19 +87,30 @@ def learn_offline(
             state = fresh_state(i)
         batches = [next_train() for _ in range(cfg.inner_steps)]
         meta_loss, state = unrolled_meta_loss(model, state, rule, batches, next_meta(), sgd, task)
-        apply_meta_gradient(rule, optimizer, meta_loss)
         history.append(float(meta_loss.detach()))
+        if not math.isfinite(history[-1]):
+            break
+        apply_meta_gradient(rule, optimizer, meta_loss)
         if progress:
             progress.update(i + 1, meta_loss=history[-1])
     return history
+
+
+def offline_diverged_at(history: list[float]) -> int | None:
+    """The meta step (1-based) whose meta-loss was not finite, which ended the phase; None if none was."""
+    return next((i + 1 for i, value in enumerate(history) if not math.isfinite(value)), None)
 
 
 def meta_loss_rose(history: list[float]) -> bool:
     """Did the offline phase end with a higher meta-loss than it started with?
 
     Single meta-losses are noisy (one batch each), so the first and the last tenth of
-    the run (at least one step each) are compared by their means.
+    the run (at least one step each) are compared by their means. Of a diverged phase only
+    the steps before its non-finite meta-loss count (the divergence is reported apart).
     """
+    diverged_at = offline_diverged_at(history)
+    if diverged_at is not None:
+        history = history[: diverged_at - 1]
     if len(history) < 2:
         return False
     window = max(1, len(history) // 10)

@@ -18,6 +18,7 @@ and finite differences (float64).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -162,7 +163,8 @@ def learn_offline_recurrent(
     """Meta-train ``rule`` in place: ``cfg.steps`` truncations of ``cfg.inner_steps`` base steps each.
 
     The base model (and the rule's state) starts afresh every ``reset_interval`` truncations
-    (0: one trajectory); the history holds each truncation's mean meta-loss.
+    (0: one trajectory); the history holds each truncation's mean meta-loss, and ends with
+    the first non-finite one (its update is applied: the trainer steps inside each truncation).
     """
     trainer = TruncatedTrainer(
         model, rule, loss, sgd, task, cfg.inner_steps, torch.optim.Adam(rule.parameters(), lr=cfg.meta_lr)
@@ -178,6 +180,8 @@ def learn_offline_recurrent(
             base, _, meta_loss = trainer.advance(base, next_train(), next_meta())
             meta_losses.append(float(meta_loss))  # type: ignore[arg-type]  # always measured with an optimiser
         history.append(sum(meta_losses) / len(meta_losses))
+        if not math.isfinite(history[-1]):  # the phase ends here, as learn_offline's does
+            break
         if progress:
             progress.update(i + 1, meta_loss=history[-1])
     return history

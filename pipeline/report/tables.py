@@ -36,11 +36,17 @@ def cell_text(cell: Cell, n_seeds: int, best: bool) -> str:
         if summary["test_error_ci95"] is not None:
             text += f" (CI ±{summary['test_error_ci95']:.4f})"
     if cell.diverged_seeds:
-        seeds = ", ".join(str(s) for s in cell.diverged_seeds)
+        seeds = ", ".join(_diverged_seed(r) for r in cell.records if r["status"] != "finished")
         text += f" ({summary['n_seeds']}/{n_seeds} finished; diverged: seed {seeds})"
     if cell.absurd_seeds:
         text += f" ⚠ no better than trivial: seed {', '.join(str(s) for s in cell.absurd_seeds)}"
     return text + (" †" if cell.tuned else "")
+
+
+def _diverged_seed(record: dict[str, Any]) -> str:
+    """A diverged seed, and where its offline phase diverged if the run never started."""
+    at = record.get("offline_diverged_at")
+    return str(record["seed"]) if at is None else f"{record['seed']} (offline phase, meta step {at})"
 
 
 def tuned_notes(cells: dict[str, dict[str, Cell]]) -> list[str]:

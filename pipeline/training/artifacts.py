@@ -37,6 +37,13 @@ def load_init(folder: Path, rule: UpdateRule) -> None:
     rule.meta_module().load_state_dict(torch.load(path, weights_only=True, map_location="cpu"))
 
 
+def init_diverged_at(folder: Path) -> int | None:
+    """The meta step at which the offline phase saved in ``folder`` diverged (None: it did not;
+    outputs written before the phase recorded it have no such key)."""
+    info = folder / "info.json"
+    return json.loads(info.read_text()).get("diverged_at") if info.is_file() else None
+
+
 def save_run(folder: Path, result: TrainResult, rule: UpdateRule, info: dict[str, Any], facts: dict[str, Any]) -> None:
     summary = {
         "status": result.status,

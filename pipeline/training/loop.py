@@ -259,6 +259,16 @@ def train(
         return run.result()
 
 
+def not_trained(
+    data: LoadedData, pair: PairConfig, method: MethodConfig, rule: UpdateRule, seed: int, device: torch.device
+) -> TrainResult:
+    """The record of a run that could not start (its offline phase diverged): step 0's evaluation,
+    diverged at step 0, so that reports count it as diverged and average no error of it."""
+    run = TrainingRun(data, pair, method, rule, seed, device)
+    run.status, run.diverged_at = "diverged", 0
+    return run.result()
+
+
 def resume(run: TrainingRun, checkpoint: Checkpointing, device: torch.device, label: str) -> None:
     if checkpoint.path.is_file():
         saved = load_checkpoint(checkpoint.path, checkpoint.fingerprint)

@@ -10,15 +10,23 @@ from pipeline.data.loading import LoadedData
 from pipeline.learned.config import RepresentationConfig
 from pipeline.learned.rules import UpdateRule, build_init_rule
 from pipeline.meta.config import OfflineConfig
-from pipeline.meta.offline import learn_offline
+from pipeline.meta.offline import learn_offline, offline_diverged_at
 from pipeline.meta.step import BaseState
 from pipeline.methods import METHODS, has_offline_phase
 from pipeline.models.registry import build_model
-from pipeline.training.artifacts import load_init
+from pipeline.training.artifacts import init_diverged_at, load_init
 from pipeline.training.config import PairConfig
 from pipeline.training.setup import fresh_rule, initial_model, make_stream, param_shapes, sgd_config, to_device
 from pipeline.utils.derive import derive_seed
 from pipeline.utils.progress import Progress
+
+
+class OfflineDiverged(RuntimeError):
+    """The offline phase a run starts from ended at a non-finite meta-loss: there is no loss to train with."""
+
+    def __init__(self, meta_step: int, where: str) -> None:
+        super().__init__(f"its offline phase ({where}) diverged at meta step {meta_step}")
+        self.meta_step = meta_step
 
 
 def offline_phase(
@@ -76,17 +84,24 @@ def starting_rule(
     Normally the init_loss stage's output in ``init_folder`` (None for the handcrafted
     loss). With ``offline`` given, the method runs its own offline phase instead: tuned
     values (another base lr or offline meta lr) need an init of their own, which the
-    shared init_loss output is not.
+    shared init_loss output is not. Raises ``OfflineDiverged`` where that phase diverged.
     """
     init = METHODS[method].init
     if not has_offline_phase(init):
         return fresh_rule(data, pair, method, seed, device)
     if offline is not None:
-        return offline_phase(
+        rule, history = offline_phase(
             data, pair, init, offline, seed, device, f"offline {method} seed {seed}", progress, representation
-        )[0]
+        )
+        diverged_at = offline_diverged_at(history)
+        if diverged_at is not None:
+            raise OfflineDiverged(diverged_at, f"{init} with the tuned values, seed {seed}")
+        return rule
     rule = fresh_rule(data, pair, method, seed, device, representation)
     if init_folder is None:
         raise ValueError(f"{method} needs the output of its offline phase ({init})")
     load_init(init_folder, rule)
+    diverged_at = init_diverged_at(init_folder)
+    if diverged_at is not None:
+        raise OfflineDiverged(diverged_at, f"{init_folder}")
     return rule

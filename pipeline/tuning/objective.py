@@ -17,7 +17,7 @@ import torch
 
 from pipeline.data.loading import LoadedData
 from pipeline.training.loop import train
-from pipeline.training.offline import starting_rule
+from pipeline.training.offline import OfflineDiverged, starting_rule
 from pipeline.training.setup import MethodSetup
 from pipeline.tuning.config import SearchSpace, TuneConfig
 from pipeline.tuning.holdout import HOLDOUT, with_tuning_holdout
@@ -87,9 +87,21 @@ def _seed_error(
         if trial.should_prune():
             raise optuna.TrialPruned(f"{split} error {error:.4f} at step {step} (seed {seed})")
 
-    rule = starting_rule(
-        data, tuned.pair, method, seed, device, None, tuned.offline, progress=False, representation=tuned.representation
-    )
+    try:
+        rule = starting_rule(
+            data,
+            tuned.pair,
+            method,
+            seed,
+            device,
+            None,
+            tuned.offline,
+            progress=False,
+            representation=tuned.representation,
+        )
+    except OfflineDiverged as error:  # these values leave no loss to train with: pruned like a diverged run
+        trial.set_user_attr("status", f"offline phase diverged at meta step {error.meta_step} (seed {seed})")
+        raise optuna.TrialPruned(f"offline phase diverged at meta step {error.meta_step} (seed {seed})") from error
     watch = () if split == "valid" else (split,)
     result = train(data, tuned.pair, tuned.method, rule, seed, device, progress=False, on_record=report, watch=watch)
     if result.status != "finished":
