@@ -28,6 +28,7 @@ from pipeline.config import Params, parse_params
 from pipeline.data.loading import LoadedData, load_prepared
 from pipeline.evaluation import split_error
 from pipeline.learned.outputwise import OutputwiseLoss
+from pipeline.meta.offline import offline_diverged_at
 from pipeline.methods import METHODS, has_offline_phase
 from pipeline.training.loop import train
 from pipeline.training.offline import offline_phase
@@ -125,6 +126,7 @@ def diagnose_seed(
         "seed": seed,
         "init": init,
         "offline_meta_loss": [history[0], history[-1]] if history else None,
+        "offline_diverged_at": offline_diverged_at(history),  # None: it did not (the phase stops where it does)
         "offline_s": time.monotonic() - started,
         "learning_rate": rule.current_lr(),
     }
@@ -139,6 +141,9 @@ def diagnose_seed(
     for method in methods:
         method_rule = fresh_rule(data, pair, method, seed, device, params.representation)
         if METHODS[method].init == init:
+            if row["offline_diverged_at"] is not None:  # as the train stage: no run from a diverged phase
+                row[method] = {"status": "diverged", "diverged_at": 0, "test_error": None, "offline_diverged": True}
+                continue
             method_rule.meta_module().load_state_dict(init_state)
         result = train(data, pair, params.methods[method], method_rule, seed, device, progress=False)
         row.setdefault("final_learning_rate", {})[method] = method_rule.current_lr()

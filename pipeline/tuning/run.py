@@ -15,6 +15,7 @@ from pipeline.tuning.space import knobs_for, study_name
 from pipeline.tuning.study import fail_dead_trials, open_storage, open_study, redacted, run_trials, summarise
 from pipeline.utils.configparse import ConfigError
 from pipeline.utils.derive import resolve_device
+from pipeline.utils.digest import content_digest
 from pipeline.utils.interrupt import stop_on_signals
 
 if TYPE_CHECKING:  # the root config's type only: tuning's package imports no module above its own config
@@ -49,7 +50,8 @@ def tune_method(
     ) as error:  # an unreachable server, a bad URL, a missing driver: one line, no traceback, no password
         first = redacted((str(error).strip().splitlines() or [""])[0], tune)
         raise ConfigError(f"tune.storage: cannot open the study storage ({type(error).__name__}: {first})") from None
-    study = open_study(tune, storage, study_name(tune, setup, pair, method, knobs), worker=worker)
+    name = study_name(tune, setup, pair, method, knobs, content_digest(data_dir), params.data.split_seed)
+    study = open_study(tune, storage, name, worker=worker)
     revived = fail_dead_trials(study, storage)
     log(
         f"study {study.study_name} on {shown}: {len(study.trials)} trials so far"

@@ -17,6 +17,8 @@ from pipeline.training.setup import MethodSetup, base_setup, setup_without_offli
 from pipeline.tuning.config import SearchSpace, TuneConfig, is_tuned
 from pipeline.tuning.files import read_tuning
 from pipeline.utils.configparse import ConfigError
+from pipeline.utils.digest import content_digest
+from pipeline.utils.paths import prepared_dir
 
 if TYPE_CHECKING:  # the root config's type only: tuning's package imports no module above its own config
     from pipeline.config import Params
@@ -61,9 +63,14 @@ def apply_values(setup: MethodSetup, values: dict[str, float]) -> MethodSetup:
     return MethodSetup(pair, method, offline, setup.representation)
 
 
-def study_name(tune: TuneConfig, setup: MethodSetup, pair: str, method: str, knobs: list[str]) -> str:
+def study_name(
+    tune: TuneConfig, setup: MethodSetup, pair: str, method: str, knobs: list[str], data: str, split_seed: int
+) -> str:
     """``<pair>-<method>-<digest of all a trial depends on>``: every worker with the same params
-    joins the same study; an edited config starts a fresh one instead of mixing results."""
+    joins the same study; an edited config or data set starts a fresh one instead of mixing results.
+
+    ``data`` is the prepared data set's content digest; ``split_seed`` draws the holdout."""
+    holdout = tune.objective_split == "holdout"
     identity = {
         "pair": asdict(setup.pair),
         "method": asdict(setup.method),
@@ -71,7 +78,10 @@ def study_name(tune: TuneConfig, setup: MethodSetup, pair: str, method: str, kno
         "knobs": knobs,
         "space": asdict(tune.space),
         "seeds": tune.seeds,
-        "objective": [tune.objective_split, tune.holdout_fraction if tune.objective_split == "holdout" else None],
+        "objective": [tune.objective_split, tune.holdout_fraction if holdout else None],
+        "representation": asdict(setup.representation),
+        "data": data,
+        "holdout_seed": split_seed if holdout else None,
     }
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
     return f"{pair}-{method}-{digest}"
@@ -87,7 +97,9 @@ def training_setup(params: Params, pair: str, method: str, folder: Path) -> tupl
         return setup_without_offline(params, pair, method), None
     setup = base_setup(params, pair, method)
     result = read_tuning(folder)
-    expected = study_name(params.tune, setup, pair, method, knobs_for(setup, params.tune.space))
+    data = content_digest(prepared_dir(params.data.prepared_dir, setup.pair.dataset))
+    knobs = knobs_for(setup, params.tune.space)
+    expected = study_name(params.tune, setup, pair, method, knobs, data, params.data.split_seed)
     if result.get("study") != expected:
         raise ConfigError(
             f"tune: {folder}/result.json comes from study {result.get('study')!r}, the params need "

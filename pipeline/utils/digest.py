@@ -7,6 +7,7 @@ so it re-runs exactly when one of them changes.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from pipeline.utils.io import sha256_file
@@ -26,3 +27,14 @@ def tree_lines(path: Path) -> list[str]:
     if not path.is_dir():
         raise FileNotFoundError(f"{path}: missing; run the stage that writes it first (dvc repro)")
     return [sha256_line(file) for file in sorted(p for p in path.rglob("*") if p.is_file())]
+
+
+def content_digest(folder: Path) -> str:
+    """One SHA-256 of every file under ``folder`` (bytes and paths relative to it): where the
+    folder lies does not change it, any edit inside does."""
+    lines = [
+        sha256_line(file, file.relative_to(folder).as_posix()) for file in sorted(folder.rglob("*")) if file.is_file()
+    ]
+    if not lines:
+        raise FileNotFoundError(f"{folder}: missing or empty; run the stage that writes it first (dvc repro)")
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()

@@ -70,12 +70,35 @@ def test_suggest_draws_log_uniform_within_the_ranges(params):
 def test_study_name_is_stable_and_tracks_what_trials_depend_on(params):
     setup = base_setup(params, "digits_mlp", "adalfl")
     knobs = knobs_for(setup, params.tune.space)
-    name = study_name(params.tune, setup, "digits_mlp", "adalfl", knobs)
-    assert name == study_name(params.tune, setup, "digits_mlp", "adalfl", knobs) and name.startswith("digits_mlp-adalfl-")
+
+    def name_of(tune=params.tune, setup=setup, data="d" * 64, split_seed=0):
+        return study_name(tune, setup, "digits_mlp", "adalfl", knobs, data, split_seed)
+
+    name = name_of()
+    assert name == name_of() and name.startswith("digits_mlp-adalfl-")
     longer = dataclasses.replace(setup, pair=dataclasses.replace(setup.pair, steps=99))
-    assert study_name(params.tune, longer, "digits_mlp", "adalfl", knobs) != name
+    plain = dataclasses.replace(setup, representation=dataclasses.replace(setup.representation, loss_form="plain"))
+    residual = dataclasses.replace(setup, representation=dataclasses.replace(setup.representation, loss_form="residual"))
+    changed = [name_of(setup=longer), name_of(setup=plain), name_of(setup=residual), name_of(data="e" * 64)]
+    assert len({name, *changed}) == 4  # plain or residual: one of them is the default's form
+    assert name_of(split_seed=1) != name  # the default objective is the holdout, which split_seed draws
+    valid = dataclasses.replace(params.tune, objective_split="valid")
+    assert name_of(tune=valid, split_seed=1) == name_of(tune=valid)  # no holdout: the seed draws nothing here
     more_trials = dataclasses.replace(params.tune, n_trials=99, timeout_s=5.0)  # a bigger budget continues the study
-    assert study_name(more_trials, setup, "digits_mlp", "adalfl", knobs) == name
+    assert name_of(tune=more_trials) == name
+
+
+def test_content_digest_follows_the_bytes_not_the_place(tmp_path):
+    from pipeline.utils.digest import content_digest
+
+    for folder in (tmp_path / "a", tmp_path / "b" / "deeper"):
+        folder.mkdir(parents=True)
+        (folder / "x.pt").write_bytes(b"123")
+    assert content_digest(tmp_path / "a") == content_digest(tmp_path / "b" / "deeper")
+    (tmp_path / "a" / "x.pt").write_bytes(b"124")
+    assert content_digest(tmp_path / "a") != content_digest(tmp_path / "b" / "deeper")
+    with pytest.raises(FileNotFoundError, match="missing or empty"):
+        content_digest(tmp_path / "none")
 
 
 def test_selection_and_config_checks(params_dict):

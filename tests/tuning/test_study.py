@@ -120,6 +120,20 @@ def test_train_refuses_a_tuning_result_of_other_settings(tmp_path, prepared_root
     assert code == 2 and "run the tune stage again" in err and err.count("\n") == 1
 
 
+def test_a_changed_data_set_starts_a_fresh_study_and_train_refuses_the_old_result(tmp_path, prepared_root, monkeypatch):
+    """Before, the study's name did not digest its data: a re-prepared data set joined the old trials."""
+    folder = make_folder(tmp_path, prepared_root, n_trials=2)
+    monkeypatch.chdir(folder)
+    assert run_in(folder, tune_stage, "--pair", PAIR, "--method", "baseline")[0] == 0
+    assert "2 trials so far" in run_in(folder, tune_stage, "--pair", PAIR, "--method", "baseline")[1]
+    meta = folder / "prepared" / "digits" / "meta.json"
+    meta.write_text(meta.read_text() + " ")  # any byte of the prepared data set
+    code, _, err = run_in(folder, train_stage, "--pair", PAIR, "--method", "baseline")
+    assert code == 2 and "run the tune stage again" in err
+    code, out, _ = run_in(folder, tune_stage, "--pair", PAIR, "--method", "baseline")
+    assert code == 0 and "0 trials so far" in out and "2 trials run by this process" in out
+
+
 def test_diverging_trials_are_pruned_and_a_study_without_result_fails_in_one_line(tmp_path, prepared_root, monkeypatch):
     folder = make_folder(tmp_path, prepared_root, "diabetes_mlp", n_trials=2, space={"base_lr": [20.0, 100.0]})
     monkeypatch.chdir(folder)
