@@ -15,11 +15,14 @@ So two cheap stages (no torch) write, per consumer, the SHA-256 of every file it
 - ``run_inputs``: ``data/inputs/runs/train-<pair>-<method>.txt`` and
   ``transfer-<pair>-<method>-<source>.txt``: the pair's data digest and the offline phase's output
   the run starts from (none for the handcrafted loss); for a tuned method, instead, its study's
-  result and the ``offline.<init>`` block of the offline phase it then runs itself.
+  result, the ``offline.<init>`` block of the offline phase it then runs itself and the ``tune``
+  settings its study's name must match.
 
 The same lookup problem holds for params: ``train`` and ``tune`` read ``offline.<their init>`` (tuned
 only), which DVC cannot name per stage; the digests carry that block's values, so the stages need not
-declare the whole ``offline`` section (pipeline/paramsview.py lets them read it).
+declare the whole ``offline`` section (pipeline/paramsview.py lets them read it). Likewise ``train``
+reads the ``tune`` keys only where its method is tuned: its digest carries them there, so an edit of
+``tune`` re-runs the tuned trainings and no other.
 
 A digest changes only when something its consumer reads does, so only that consumer re-runs.
 """
@@ -53,6 +56,14 @@ def offline_lines(params: Params, pair: str, method: str) -> list[str]:
     init = METHODS[method].init
     config = params.offline_for(pair, init)
     return [] if config is None else [f"# offline.{init} on {pair}: {json.dumps(asdict(config), sort_keys=True)}"]
+
+
+def study_lines(params: Params) -> list[str]:
+    """The tune settings a tuned training checks its study's name against (pipeline/tuning/space.py), as one line."""
+    tune = params.tune
+    keys = {"space": asdict(tune.space), "seeds": list(tune.seeds), "objective_split": tune.objective_split}
+    keys.update(holdout_fraction=tune.holdout_fraction, split_seed=params.data.split_seed)
+    return [f"# tune: {json.dumps(keys, sort_keys=True)}"]
 
 
 def data_digests(params: Params) -> dict[str, list[str]]:
@@ -103,7 +114,8 @@ def train_inputs(params: Params, pair: str, method: str, data_root: Path = DATA_
     init = METHODS[method].init
     if is_tuned(params.tune, pair, method):  # a tuned method runs its own offline phase (training/offline.py)
         result = tuning_dir(pair, method) / "result.json"
-        return RunInputs(pair_digest(pair, data_root), None, result, tuple(offline_lines(params, pair, method)))
+        lines = offline_lines(params, pair, method) + study_lines(params)
+        return RunInputs(pair_digest(pair, data_root), None, result, tuple(lines))
     return RunInputs(pair_digest(pair, data_root), (pair, init) if has_offline_phase(init) else None)
 
 

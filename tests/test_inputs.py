@@ -119,6 +119,19 @@ def test_the_offline_block_a_tuned_method_runs_is_in_its_digests_and_no_other(pr
         assert changed(before, after) == expected, init
 
 
+def test_tune_settings_are_in_the_tuned_trainings_digests_and_no_other(project):
+    """train reads tune.* only where its method is tuned: an edit there re-runs those trainings alone."""
+    tune = {"pairs": ["digits_mlp"], "methods": ["adalfl"]}
+    before = digests(params_for(project, tune=tune))
+    assert '# tune: {"holdout_fraction": 0.15, "objective_split": "holdout", ' in before["runs/train-digits_mlp-adalfl"]
+    assert "# tune:" not in before["runs/train-digits_mlp-ml3"]
+    for edit in ({"seeds": [0, 1]}, {"objective_split": "valid"}, {"space": {"base_lr": [1e-3, 0.1]}}):
+        after = digests(params_for(project, tune={**tune, **edit}))
+        assert changed(before, after) == {"runs/train-digits_mlp-adalfl"}, edit
+    assert changed(before, digests(params_for(project, tune=tune, data={"split_seed": 3}))) == {
+        "runs/train-digits_mlp-adalfl"}  # it draws the holdout
+
+
 def test_a_digest_of_a_missing_input_fails_naming_it(project):
     params = params_for(project, tune={"pairs": ["digits_logistic"], "methods": ["ml3"]})  # no study result there
     write_digests(data_digests(params), DATA_DIGESTS)

@@ -49,3 +49,15 @@ def test_evaluate_may_not_read_the_methods_settings(params):
 
 def test_without_dvc_yaml_the_config_is_unchanged(params, tmp_path):
     assert stage_view(params, "train", {"pair": "x"}, tmp_path / "dvc.yaml") is params
+
+
+def test_a_tuned_training_reads_only_what_its_stage_declares(params, tmp_path, monkeypatch):
+    """train_extra@digits_logistic-adam is tuned in params.yaml: its study check reads the tune keys and
+    data.split_seed through the view (a key missing from dvc.yaml would raise the view's error here)."""
+    from pipeline.tuning.space import training_setup
+
+    monkeypatch.setattr("pipeline.tuning.space.content_digest", lambda folder: "0" * 64)  # no prepared data needed
+    (tmp_path / "result.json").write_text('{"study": "of other settings", "best_params": {"base_lr": 0.01}}')
+    view = stage_view(params, "train_extra", {"pair": "digits_logistic", "method": "adam"}, DVC_YAML)
+    with pytest.raises(ConfigError, match="comes from study 'of other settings'.*run the tune stage again"):
+        training_setup(view, "digits_logistic", "adam", tmp_path)

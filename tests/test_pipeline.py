@@ -253,3 +253,9 @@ def test_a_new_data_set_reruns_no_stage_of_another(repo):
     """Issue 23 (c): the stages depend on the digest of the data set they read, not on data/prepared."""
     ran = repro_with(repo, lambda p: p["datasets"].append("mnist5k"), cleanup=["data/prepared/mnist5k"])
     assert ran == {"check", "prepare@mnist5k", "data_inputs"}, ran
+
+
+def test_a_tune_edit_reruns_no_untuned_training(repo):
+    """train declares no tune key: a tuned training's digest carries them (tests/test_inputs.py)."""
+    ran = repro_with(repo, lambda p: p["tune"].update(seeds=[0, 1], objective_split="valid"))
+    assert ran == {"check", "run_inputs"}, ran
