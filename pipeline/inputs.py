@@ -61,8 +61,9 @@ def offline_lines(params: Params, pair: str, method: str) -> list[str]:
 def study_lines(params: Params) -> list[str]:
     """The tune settings a tuned training checks its study's name against (pipeline/tuning/space.py), as one line."""
     tune = params.tune
-    keys = {"space": asdict(tune.space), "seeds": list(tune.seeds), "objective_split": tune.objective_split}
-    keys.update(holdout_fraction=tune.holdout_fraction, split_seed=params.data.split_seed)
+    keys: dict[str, object] = {"space": asdict(tune.space), "seeds": list(tune.seeds)}
+    keys.update(objective_split=tune.objective_split, holdout_fraction=tune.holdout_fraction)
+    keys["split_seed"] = params.data.split_seed
     return [f"# tune: {json.dumps(keys, sort_keys=True)}"]
 
 
