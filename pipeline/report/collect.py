@@ -39,8 +39,12 @@ class Cell:
         return [r for r in self.records if r["status"] == "finished" and r["test_error"] is not None]
 
     @property
+    def diverged(self) -> list[dict[str, Any]]:
+        return [r for r in self.records if r["status"] != "finished"]
+
+    @property
     def diverged_seeds(self) -> list[int]:
-        return [r["seed"] for r in self.records if r["status"] != "finished"]
+        return [r["seed"] for r in self.diverged]
 
     @property
     def absurd_seeds(self) -> list[int]:

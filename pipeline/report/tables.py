@@ -36,7 +36,7 @@ def cell_text(cell: Cell, n_seeds: int, best: bool) -> str:
         if summary["test_error_ci95"] is not None:
             text += f" (CI ±{summary['test_error_ci95']:.4f})"
     if cell.diverged_seeds:
-        seeds = ", ".join(_diverged_seed(r) for r in cell.records if r["status"] != "finished")
+        seeds = ", ".join(_diverged_seed(r) for r in cell.diverged)
         text += f" ({summary['n_seeds']}/{n_seeds} finished; diverged: seed {seeds})"
     if cell.absurd_seeds:
         text += f" ⚠ no better than trivial: seed {', '.join(str(s) for s in cell.absurd_seeds)}"

@@ -100,13 +100,17 @@ def _seed_error(
             representation=tuned.representation,
         )
     except OfflineDiverged as error:  # these values leave no loss to train with: pruned like a diverged run
-        trial.set_user_attr("status", f"offline phase diverged at meta step {error.meta_step} (seed {seed})")
-        raise optuna.TrialPruned(f"offline phase diverged at meta step {error.meta_step} (seed {seed})") from error
+        raise _pruned(trial, f"offline phase diverged at meta step {error.meta_step} (seed {seed})") from error
     watch = () if split == "valid" else (split,)
     result = train(data, tuned.pair, tuned.method, rule, seed, device, progress=False, on_record=report, watch=watch)
     if result.status != "finished":
-        trial.set_user_attr("status", f"diverged at step {result.diverged_at} (seed {seed})")
-        raise optuna.TrialPruned(f"diverged at step {result.diverged_at} (seed {seed})")
+        raise _pruned(trial, f"diverged at step {result.diverged_at} (seed {seed})")
     value = result.history[-1][key]
     assert value is not None
     return float(value)
+
+
+def _pruned(trial: optuna.Trial, why: str) -> optuna.TrialPruned:
+    """The pruning of a trial whose run cannot count, with ``why`` in its note (the study's log shows it)."""
+    trial.set_user_attr("status", why)
+    return optuna.TrialPruned(why)

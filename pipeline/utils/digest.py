@@ -26,15 +26,18 @@ def tree_lines(path: Path) -> list[str]:
         return [sha256_line(path)]
     if not path.is_dir():
         raise FileNotFoundError(f"{path}: missing; run the stage that writes it first (dvc repro)")
-    return [sha256_line(file) for file in sorted(p for p in path.rglob("*") if p.is_file())]
+    return [sha256_line(file) for file in _files_under(path)]
 
 
 def content_digest(folder: Path) -> str:
     """One SHA-256 of every file under ``folder`` (bytes and paths relative to it): where the
     folder lies does not change it, any edit inside does."""
-    lines = [
-        sha256_line(file, file.relative_to(folder).as_posix()) for file in sorted(folder.rglob("*")) if file.is_file()
-    ]
+    lines = [sha256_line(file, file.relative_to(folder).as_posix()) for file in _files_under(folder)]
     if not lines:
         raise FileNotFoundError(f"{folder}: missing or empty; run the stage that writes it first (dvc repro)")
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def _files_under(folder: Path) -> list[Path]:
+    """Every file under ``folder``, sorted by path (none for a missing folder)."""
+    return sorted(p for p in folder.rglob("*") if p.is_file())
