@@ -19,6 +19,7 @@ from pipeline.report.collect import (
     load_offline_info,
     load_snapshots,
     mean_curve,
+    pair_reference,
 )
 from pipeline.report.comparisons import Histories, comparisons_markdown, convergence_metrics, pair_comparisons
 from pipeline.report.l2l import L2L_ROOT
@@ -62,6 +63,8 @@ def build_report(
         for pair in params.run.pairs
     }
     transferred = transfer_cells(params, eval_root, timings_root)
+    for pair, row in transferred.items():
+        pair_reference(cells[pair], row)
     transfer_compared = transfer_comparisons(params, cells, transferred)
     fewshot_md, fewshot_metrics = fewshot_report.section(params.fewshot, fewshot_root)
     l2l_md, l2l_figures = l2l_report.section(params.l2l.problems, l2l_root)

@@ -12,6 +12,7 @@ from scipy import stats
 
 from pipeline.config import Params
 from pipeline.methods import METHODS, has_offline_phase
+from pipeline.report.health import baseline_errors, collapsed
 from pipeline.training.grid import methods_on
 from pipeline.utils.paths import (
     EVAL_ROOT,
@@ -33,6 +34,7 @@ class Cell:
     records: list[dict[str, Any]] = field(default_factory=list)
     offline_s: list[float] = field(default_factory=list)  # the offline phase's wall time per seed (empty: none)
     train_s: list[float] = field(default_factory=list)  # training's wall time per seed (reports/timings)
+    reference: dict[int, float] = field(default_factory=dict)  # seed -> the pair's baseline test error
 
     @property
     def finished(self) -> list[dict[str, Any]]:
@@ -52,6 +54,11 @@ class Cell:
         return [r["seed"] for r in self.finished if r.get("absurd")]
 
     @property
+    def collapsed_seeds(self) -> list[int]:
+        """Finished seeds that lost at least half the paired baseline's margin over trivial (report/health.py)."""
+        return [r["seed"] for r in self.finished if collapsed(r, self.reference.get(r["seed"]))]
+
+    @property
     def tuned(self) -> dict[str, float] | None:
         """The Optuna values the runs used (the same for every seed), or None."""
         return next((r["tuned"] for r in self.records if r.get("tuned")), None)
@@ -61,6 +68,8 @@ class Cell:
         extra: dict[str, Any] = {"tuned": self.tuned} if self.tuned else {}
         if self.absurd_seeds:
             extra["absurd_seeds"] = self.absurd_seeds
+        if self.collapsed_seeds:
+            extra["collapsed_seeds"] = self.collapsed_seeds
         if self.diverged_seeds:
             extra["diverged_seeds"] = self.diverged_seeds
         times = self.wall_times()
@@ -115,7 +124,15 @@ def collect(
                 cell.offline_s = stage_wall_times("init_loss", f"{pair}-{init}", params.seeds, timings_root)
             cell.train_s = stage_wall_times("train", f"{pair}-{method}", params.seeds, timings_root)
             cell.records.extend(eval_records(pair, method, params.seeds, eval_root))
+        pair_reference(cells[pair], cells[pair])
     return cells
+
+
+def pair_reference(row: dict[str, Cell], judged: dict[str, Cell]) -> None:
+    """Give every cell in ``judged`` the seed-paired baseline errors of ``row`` (none without a baseline)."""
+    reference = baseline_errors(row["baseline"].records) if "baseline" in row else {}
+    for cell in judged.values():
+        cell.reference = reference
 
 
 def eval_records(pair: str, method: str, seeds: tuple[int, ...], eval_root: Path = EVAL_ROOT) -> list[dict[str, Any]]:

@@ -40,6 +40,8 @@ def cell_text(cell: Cell, n_seeds: int, best: bool) -> str:
         text += f" ({summary['n_seeds']}/{n_seeds} finished; diverged: seed {seeds})"
     if cell.absurd_seeds:
         text += f" ⚠ no better than trivial: seed {', '.join(str(s) for s in cell.absurd_seeds)}"
+    if cell.collapsed_seeds:
+        text += f" ▼ collapsed: seed {', '.join(str(s) for s in cell.collapsed_seeds)}"
     return text + (" †" if cell.tuned else "")
 
 
@@ -76,7 +78,9 @@ def results_markdown(params: Params, cells: dict[str, dict[str, Cell]]) -> str:
         "Best mean per row in bold. The paper's columns are its Table 1 (10 seeds, full budgets); "
         "MNIST-5k rows show the paper's full-MNIST numbers (60k training images there, 3,600 here); "
         "pairs that are not in the paper (Digits stands in for MNIST offline) have none. "
-        "⚠ marks finished seeds no better than a trivial predictor (the training mean / majority class)."
+        "⚠ marks finished seeds no better than a trivial predictor (the training mean / majority class); "
+        "▼ marks collapsed ones, which lost at least half of the same seed's baseline margin over that "
+        "predictor (pipeline/report/health.py)."
         + (
             f" {NOT_RUN} marks a method the pair does not train "
             f"(run_extra trains it on {', '.join(params.run_extra.pairs)} "

@@ -1,0 +1,47 @@
+"""tools.run_health over a hand-written checkout and a saved study record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tools.run_health import default_records, main
+
+
+def write_eval(folder: Path, errors: dict[str, list[float | None]], trivial: float = 0.9) -> None:
+    methods = {
+        m: [
+            {
+                "seed": s,
+                "status": "finished" if e is not None else "diverged",
+                "test_error": e,
+                "trivial_error": trivial,
+                "absurd": e is not None and e >= trivial,
+                "diverged_at": 3,
+            }
+            for s, e in enumerate(per_seed)
+        ]
+        for m, per_seed in errors.items()
+    }
+    folder.mkdir(parents=True)
+    (folder / "p.json").write_text(json.dumps({"pair": "p", "methods": methods}))
+
+
+def test_every_failed_run_is_listed_and_check_fails_on_any(tmp_path, capsys, monkeypatch):
+    write_eval(tmp_path / "data/eval", {"baseline": [0.1, 0.1], "ml3": [0.1, 0.12]})
+    write_eval(
+        tmp_path / "studies/results/old/eval", {"baseline": [0.1, 0.1], "adalfl": [0.7, None], "meta_sgd": [0.9, 0.1]}
+    )
+    monkeypatch.chdir(tmp_path)
+    assert default_records(Path(".")) == [Path("."), Path("studies/results/old")]
+    assert main(["--check"]) == 1
+    out = capsys.readouterr().out
+    assert ".: 4 runs, none failed" in out
+    assert "studies/results/old: 6 runs, 1 diverged, 1 absurd, 1 collapsed" in out
+    assert "p adalfl seed 0: collapsed (test error 0.7000, baseline 0.1000, trivial 0.9000: 75% of" in out
+    assert "p adalfl seed 1: diverged (step 3)" in out
+    assert "3 failed runs in 2 records" in out
+    assert main(["--learned-loss", "studies/results/old"]) == 0  # without --check it only reports
+    out = capsys.readouterr().out
+    assert "studies/results/old: 2 runs, 1 diverged, 1 collapsed" in out and "meta_sgd" not in out
+    assert main(["--check", "."]) == 0
