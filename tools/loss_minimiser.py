@@ -1,0 +1,62 @@
+"""Where does a learned regression loss put its minimum? ŷ*(y) = argmin over ŷ of ℓ(y, ŷ), per target y.
+
+    python -m tools.lfl export --pair diabetes_mlp --method ml3 --seed 2 --out ml3_2.pt
+    python -m tools.loss_minimiser ml3_2.pt [adalfl_2.pt ...] [--targets 0.1 0.5 0.9]
+
+A loss whose minimiser is not the target itself trains a biased regressor, whatever the optimiser:
+with ŷ*(y) = 0.5 + 0.5 (y - 0.5) the model learns to predict half-way to 0.5. The printed offset
+ŷ*(y) - y is 0 for squared error; the slope of ŷ* over the targets is 1 for an unbiased loss and
+below 1 for one that shrinks its predictions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pipeline.api import LearnedLoss
+
+Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (outputs, targets) -> scalar
+GRID = torch.linspace(-1.0, 2.0, 3001)  # candidate predictions on the [0, 1]-scaled targets' scale, step 1e-3
+
+
+def minimiser(
+    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], target: float, grid: torch.Tensor = GRID
+) -> float:
+    """The prediction in ``grid`` with the lowest loss for one target (one instance, one output)."""
+    with torch.no_grad():
+        values = torch.stack([loss(g.view(1, 1), torch.tensor([[target]])) for g in grid])
+    return float(grid[int(values.argmin())])
+
+
+def shape(
+    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], targets: list[float]
+) -> tuple[list[float], float]:
+    """(ŷ*(y) - y per target, the least-squares slope of ŷ* over y)."""
+    found = [minimiser(loss, y) for y in targets]
+    slope = float(np.polyfit(targets, found, 1)[0]) if len(targets) > 1 else float("nan")
+    return [m - y for m, y in zip(found, targets)], slope
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("files", nargs="+", type=Path, help="losses written by `python -m tools.lfl export`")
+    parser.add_argument("--targets", nargs="+", type=float, default=[0.1, 0.3, 0.5, 0.7, 0.9])
+    args = parser.parse_args(argv)
+    print("file | " + " | ".join(f"y={y:g}" for y in args.targets) + " | slope of ŷ*")
+    for path in args.files:
+        loss = LearnedLoss.load(path)
+        if loss.task != "regression":
+            parser.error(f"{path}: a {loss.task} loss; the minimiser is defined here for regression losses only")
+        offsets, slope = shape(loss, args.targets)
+        print(f"{path} | " + " | ".join(f"{round(o, 3) + 0.0:+.3f}" for o in offsets) + f" | {slope:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
