@@ -35,9 +35,11 @@ from pipeline.training.offline import offline_phase
 from pipeline.training.setup import fresh_rule, initial_model
 from pipeline.utils.derive import resolve_device
 from pipeline.utils.paths import prepared_dir
+from tools.loss_minimiser import shape
 
 RESIDUALS = (-1.0, -0.5, -0.1, 0.1, 0.5, 1.0)
 PROBABILITIES = (0.05, 0.25, 0.5, 0.75, 0.95)
+MINIMISER_TARGETS = (0.1, 0.3, 0.5, 0.7, 0.9)
 
 
 def loss_slopes(loss: OutputwiseLoss, task: str, y_mid: float) -> dict[str, float]:
@@ -132,6 +134,8 @@ def diagnose_seed(
     }
     if isinstance(rule.loss, OutputwiseLoss):
         row["slopes"] = loss_slopes(rule.loss, data.task, y_mid)
+        if data.task == "regression":  # where the loss puts its minimum (1: unbiased; below 1: it shrinks)
+            row["minimiser_offsets"], row["minimiser_slope"] = shape(rule.loss, list(MINIMISER_TARGETS))
         if data.task == "classification":
             row["true_logit_gradient"] = true_logit_gradients(rule.loss, int(data.meta["n_outputs"]))
     if on_progress:

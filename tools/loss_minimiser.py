@@ -29,8 +29,11 @@ def minimiser(
     loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], target: float, grid: torch.Tensor = GRID
 ) -> float:
     """The prediction in ``grid`` with the lowest loss for one target (one instance, one output)."""
+    params = list(loss.parameters()) if isinstance(loss, torch.nn.Module) else []
+    kind = {"dtype": params[0].dtype, "device": params[0].device} if params else {}
+    grid, y = grid.to(**kind), torch.tensor([[target]], **kind)
     with torch.no_grad():
-        values = torch.stack([loss(g.view(1, 1), torch.tensor([[target]])) for g in grid])
+        values = torch.stack([loss(g.view(1, 1), y) for g in grid])
     return float(grid[int(values.argmin())])
 
 

@@ -72,3 +72,15 @@ def test_methods_must_start_from_the_diagnosed_offline_phase():
     check_methods(["baseline", "ml3", "adalfl"], "smooth_nn")
     with pytest.raises(SystemExit, match="meta_lr starts from the learning_rate offline phase"):
         check_methods(["meta_lr"], "smooth_nn")
+
+
+def test_a_regression_diagnosis_reports_where_the_learned_loss_puts_its_minimum(params_dict, prepared_root):
+    from pipeline.config import parse_params
+    from pipeline.data.loading import load_prepared
+    from tools.diagnose import MINIMISER_TARGETS, diagnose_seed
+
+    params_dict["methods"]["ml3"] = {}
+    params = parse_params(params_dict)
+    row = diagnose_seed(params, load_prepared(prepared_root / "diabetes"), "diabetes_mlp", 0, ["ml3"])
+    assert len(row["minimiser_offsets"]) == len(MINIMISER_TARGETS)
+    assert 0.0 < row["minimiser_slope"] < 2.0 and row["ml3"]["status"] == "finished"
