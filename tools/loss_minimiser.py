@@ -30,8 +30,8 @@ def minimiser(
 ) -> float:
     """The prediction in ``grid`` with the lowest loss for one target (one instance, one output)."""
     params = list(loss.parameters()) if isinstance(loss, torch.nn.Module) else []
-    kind = {"dtype": params[0].dtype, "device": params[0].device} if params else {}
-    grid, y = grid.to(**kind), torch.tensor([[target]], **kind)
+    like = params[0] if params else grid  # the loss's dtype and device
+    grid, y = grid.to(like), torch.tensor([[target]], dtype=like.dtype, device=like.device)
     with torch.no_grad():
         values = torch.stack([loss(g.view(1, 1), y) for g in grid])
     return float(grid[int(values.argmin())])
