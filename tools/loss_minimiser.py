@@ -6,7 +6,8 @@
 A loss whose minimiser is not the target itself trains a biased regressor, whatever the optimiser:
 with ŷ*(y) = 0.5 + 0.5 (y - 0.5) the model learns to predict half-way to 0.5. The printed offset
 ŷ*(y) - y is 0 for squared error; the slope of ŷ* over the targets is 1 for an unbiased loss and
-below 1 for one that shrinks its predictions.
+below 1 for one that shrinks its predictions. A loss with several minima can move ŷ* by jumps, where
+the slope says little: the mean |ŷ*(y) - y| over the targets measures the bias either way.
 """
 
 from __future__ import annotations
@@ -51,13 +52,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="+", type=Path, help="losses written by `python -m tools.lfl export`")
     parser.add_argument("--targets", nargs="+", type=float, default=[0.1, 0.3, 0.5, 0.7, 0.9])
     args = parser.parse_args(argv)
-    print("file | " + " | ".join(f"y={y:g}" for y in args.targets) + " | slope of ŷ*")
+    print("file | " + " | ".join(f"y={y:g}" for y in args.targets) + " | slope of ŷ* | mean |ŷ* - y|")
     for path in args.files:
         loss = LearnedLoss.load(path)
         if loss.task != "regression":
             parser.error(f"{path}: a {loss.task} loss; the minimiser is defined here for regression losses only")
         offsets, slope = shape(loss, args.targets)
-        print(f"{path} | " + " | ".join(f"{round(o, 3) + 0.0:+.3f}" for o in offsets) + f" | {slope:.2f}")
+        cells = [f"{round(o, 3) + 0.0:+.3f}" for o in offsets] + [f"{slope:.2f}", f"{np.mean(np.abs(offsets)):.3f}"]
+        print(f"{path} | " + " | ".join(cells))
     return 0
 
 

@@ -24,7 +24,7 @@ def test_an_untrained_residual_loss_is_squared_error_and_puts_its_minimum_on_the
     assert offsets == pytest.approx([0.0, 0.0, 0.0], abs=1e-3) and slope == pytest.approx(1.0, abs=1e-3)
     loss.save(tmp_path / "loss.pt")
     assert main([str(tmp_path / "loss.pt"), "--targets", "0.1", "0.9"]) == 0
-    assert f"{tmp_path / 'loss.pt'} | +0.000 | +0.000 | 1.00" in capsys.readouterr().out
+    assert f"{tmp_path / 'loss.pt'} | +0.000 | +0.000 | 1.00 | 0.000" in capsys.readouterr().out
 
 
 def test_a_classification_loss_is_refused_with_its_task(tmp_path):
