@@ -26,9 +26,7 @@ Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (outputs, targets
 GRID = torch.linspace(-1.0, 2.0, 3001)  # candidate predictions on the [0, 1]-scaled targets' scale, step 1e-3
 
 
-def minimiser(
-    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], target: float, grid: torch.Tensor = GRID
-) -> float:
+def minimiser(loss: Loss, target: float, grid: torch.Tensor = GRID) -> float:
     """The prediction in ``grid`` with the lowest loss for one target (one instance, one output)."""
     params = list(loss.parameters()) if isinstance(loss, torch.nn.Module) else []
     like = params[0] if params else grid  # the loss's dtype and device
@@ -38,9 +36,7 @@ def minimiser(
     return float(grid[int(values.argmin())])
 
 
-def shape(
-    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], targets: list[float]
-) -> tuple[list[float], float]:
+def shape(loss: Loss, targets: list[float]) -> tuple[list[float], float]:
     """(ŷ*(y) - y per target, the least-squares slope of ŷ* over y)."""
     found = [minimiser(loss, y) for y in targets]
     slope = float(np.polyfit(targets, found, 1)[0]) if len(targets) > 1 else float("nan")
