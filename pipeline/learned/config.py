@@ -13,7 +13,9 @@ class RepresentationConfig:
     """How the learned things are represented (docs/reproduction.md measures each choice).
 
     ``loss_form``: the neural loss alone (``plain``, the paper's) or the handcrafted loss plus the
-    network, its last layer starting at zero (``residual``: learning starts from the handcrafted loss).
+    network, its last layer starting at zero (``residual``: learning starts from the handcrafted loss),
+    or the handcrafted loss plus a term that is zero at the target and grows away from it on each
+    side (``anchored``: the loss's minimum is the target for every phi; pipeline/learned/network.py).
     ``loss_bias`` / ``loss_init``: the neural loss l_phi (smooth AdaLFL and ML3 ReLU
     variants). ``false`` / ``kaiming_normal`` is the paper's Appendix B form (h = act(phi^T h),
     no biases) as its authors' code builds it; ``true`` / ``torch`` is torch's nn.Linear.
@@ -36,7 +38,7 @@ class RepresentationConfig:
 
     loss_bias: bool = True
     loss_init: Literal["torch", "kaiming_normal"] = "torch"
-    loss_form: Literal["plain", "residual"] = "plain"
+    loss_form: Literal["plain", "residual", "anchored"] = "plain"
     lr_form: Literal["direct", "log"] = "direct"
     rate_form: Literal["log", "direct"] = (
         "log"  # Meta-SGD's per-parameter rates: log alpha (positive) or alpha (the paper's)

@@ -113,3 +113,46 @@ def test_plain_loss_is_unchanged_by_the_form_option():
     for a, b in zip(plain.net[:-1].parameters(), residual.net[:-1].parameters()):
         assert torch.equal(a, b)  # same random hidden layers: only the last layer starts at zero
     assert residual.net[-1].weight.abs().sum() == 0 and plain.net[-1].weight.abs().sum() > 0
+
+
+@pytest.mark.parametrize("task, variant", [("regression", "smooth"), ("classification", "smooth"), ("classification", "relu")])
+def test_an_anchored_loss_is_lowest_at_the_target_for_any_phi(task, variant):
+    """Whatever its weights (here large random ones, far from the start), the learned term is >= 0
+    and 0 exactly at y_hat = y: on a grid of predictions, the loss of each target is lowest there."""
+    torch.manual_seed(1)
+    loss = LossNetwork(task, variant=variant, form="anchored").double()
+    with torch.no_grad():
+        for p in loss.parameters():
+            p.copy_(3 * torch.randn_like(p))
+    targets = torch.tensor([0.0, 1.0] if task == "classification" else [-0.5, 0.1, 0.4, 0.9], dtype=torch.float64)
+    grid = torch.linspace(0, 1, 201, dtype=torch.float64) if task == "classification" else torch.linspace(-2, 2, 401)
+    grid = grid.double()
+    for y in targets:
+        values = loss.pointwise(y.expand_as(grid), grid)
+        assert values.min() >= 0
+        at_target = loss.pointwise(y.view(1), y.view(1))
+        assert at_target.abs().item() < 1e-12
+        # the added term never decreases away from the target, on either side
+        right, left = values[grid >= y], values[grid <= y].flip(0)
+        assert (right.diff() >= -1e-12).all() and (left.diff() >= -1e-12).all()
+
+
+def test_an_anchored_loss_starts_next_to_the_handcrafted_one_and_its_meta_gradient_flows():
+    torch.manual_seed(0)
+    loss = LossNetwork("regression", form="anchored").double()
+    outputs = torch.randn(16, 1, dtype=torch.float64, requires_grad=True)
+    targets = torch.randn(16, 1, dtype=torch.float64)
+    handcrafted = HandcraftedLoss("regression")(outputs, targets)
+    value = loss(outputs, targets)
+    assert 0 <= (value - handcrafted).item() < 0.05 * handcrafted.item()  # within 5% of squared error
+    (grad,) = torch.autograd.grad(value, outputs, create_graph=True)
+    metas = torch.autograd.grad(grad.pow(2).sum(), [loss.net[0].weight, loss.net[-1].weight])
+    assert all(m.abs().sum() > 0 for m in metas)  # through the monotone layers' |w| as well
+
+
+def test_the_anchored_loss_is_a_selectable_form_and_counts_in_the_study_name():
+    from pipeline.learned.config import RepresentationConfig
+    from pipeline.learned.rules.registry import build_loss
+
+    loss = build_loss("smooth_nn", "regression", 0, RepresentationConfig(loss_form="anchored"))
+    assert isinstance(loss, LossNetwork) and loss.form == "anchored" and loss.net[0].in_features == 3

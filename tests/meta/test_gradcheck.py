@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from pipeline.learned.config import RepresentationConfig
 from pipeline.meta.offline import unrolled_meta_loss
 from pipeline.meta.online import online_meta_loss
 from pipeline.optim import SGDConfig
@@ -22,20 +23,20 @@ def with_momentum_buffer(state, seed: int = 5):
     return state
 
 
-def offline_objective(method, task, inner_steps, cfg):
+def offline_objective(method, task, inner_steps, cfg, representation=RepresentationConfig()):
     model, batch, meta_batch, state = tiny_problem(task)
-    rule = double_rule(method, task)
+    rule = double_rule(method, task, representation=representation)
     gen = torch.Generator().manual_seed(9)
     batches = [batch] + [(batch[0] + 0.1 * torch.randn(batch[0].shape, generator=gen, dtype=torch.float64), batch[1]) for _ in range(inner_steps - 1)]
     objective = lambda: unrolled_meta_loss(model, copy_state(state), rule, batches, meta_batch, cfg, task)[0]  # noqa: E731
     return objective, rule
 
 
-def online_objective(method, task, cfg, momentum_buffer: bool):
+def online_objective(method, task, cfg, momentum_buffer: bool, representation=RepresentationConfig()):
     model, batch, meta_batch, state = tiny_problem(task)
     if momentum_buffer:
         state = with_momentum_buffer(state)
-    rule = double_rule(method, task)
+    rule = double_rule(method, task, representation=representation)
     objective = lambda: online_meta_loss(model, copy_state(state), rule, batch, meta_batch, cfg, task)[0]  # noqa: E731
     return objective, rule
 
@@ -48,6 +49,16 @@ def test_algorithm1_offline_loss_meta_gradient(inner_steps):
 
 def test_algorithm1_regression_meta_gradient():
     objective, rule = offline_objective("adalfl", "regression", 1, PLAIN)
+    assert_matches_finite_differences(objective, rule.meta_parameters())
+
+
+@pytest.mark.parametrize("task", ["regression", "classification"])
+def test_anchored_loss_offline_and_online_meta_gradients(task):
+    """The anchored form's |w| layers and relu(r)^2 inputs, through Algorithms 1 and 2."""
+    anchored = RepresentationConfig(loss_form="anchored")
+    objective, rule = offline_objective("ml3", task, 2, SGDConfig(momentum=0.5), anchored)
+    assert_matches_finite_differences(objective, rule.meta_parameters())
+    objective, rule = online_objective("adalfl", task, NESTEROV, momentum_buffer=True, representation=anchored)
     assert_matches_finite_differences(objective, rule.meta_parameters())
 
 
