@@ -78,3 +78,14 @@ def test_check_command_names_the_key(tmp_path):
                            "--dvc-yaml", str(ROOT / "dvc.yaml")], cwd=ROOT, env=env(), capture_output=True, text=True)
     assert done.returncode == 2
     assert "fewshot.families: missing required key" in done.stderr
+
+
+def test_every_profile_that_trains_a_loss_network_names_its_form():
+    """The dataclass default (plain, the paper's) and params.yaml's (residual) differ: a profile that
+    left the key out silently trained the paper's form while claiming to be the default."""
+    networks = {"ml3", "adalfl", "ml3_relu"}
+    for profile in PROFILES:
+        raw = yaml.safe_load(profile.read_text())
+        methods = set(raw["run"]["methods"]) | set((raw.get("run_extra") or {}).get("methods", []))
+        if methods & networks:
+            assert "loss_form" in (raw.get("representation") or {}), f"{profile.name}: representation.loss_form"
