@@ -81,7 +81,7 @@ def test_check_command_names_the_key(tmp_path):
 
 
 def test_every_profile_that_trains_a_loss_network_names_its_form():
-    """The dataclass default (plain, the paper's) and params.yaml's (residual) differ: a profile that
+    """The dataclass default (plain, the paper's) and params.yaml's (anchored) differ: a profile that
     left the key out silently trained the paper's form while claiming to be the default."""
     networks = {"ml3", "adalfl", "ml3_relu"}
     for profile in PROFILES:
