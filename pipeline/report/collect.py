@@ -12,7 +12,7 @@ from scipy import stats
 
 from pipeline.config import Params
 from pipeline.methods import METHODS, has_offline_phase
-from pipeline.report.health import baseline_errors, collapsed
+from pipeline.report.health import baseline_errors, collapsed, is_finished
 from pipeline.training.grid import methods_on
 from pipeline.utils.paths import (
     EVAL_ROOT,
@@ -38,7 +38,7 @@ class Cell:
 
     @property
     def finished(self) -> list[dict[str, Any]]:
-        return [r for r in self.records if r["status"] == "finished" and r["test_error"] is not None]
+        return [r for r in self.records if is_finished(r)]
 
     @property
     def diverged(self) -> list[dict[str, Any]]:

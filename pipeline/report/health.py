@@ -28,9 +28,20 @@ def margin_lost(error: float, reference: float, trivial: float) -> float | None:
     return (error - reference) / (trivial - reference)
 
 
+def is_finished(record: dict[str, Any]) -> bool:
+    """An evaluation record of a run that finished and has a test error."""
+    return record["status"] == "finished" and record["test_error"] is not None
+
+
+def offline_divergence(record: dict[str, Any]) -> str | None:
+    """Where the run's offline phase diverged ("offline phase, meta step N"), or None if it did not."""
+    at = record.get("offline_diverged_at")
+    return None if at is None else f"offline phase, meta step {at}"
+
+
 def collapsed(record: dict[str, Any], reference: float | None) -> bool:
     """Finished, better than trivial, yet at least COLLAPSE_SHARE of the paired baseline's margin lost."""
-    if record["status"] != "finished" or record["test_error"] is None or record.get("absurd"):
+    if not is_finished(record) or record.get("absurd"):
         return False
     if reference is None or record.get("trivial_error") is None:
         return False
@@ -40,7 +51,7 @@ def collapsed(record: dict[str, Any], reference: float | None) -> bool:
 
 def baseline_errors(records: list[dict[str, Any]]) -> dict[int, float]:
     """Seed -> test error of the baseline's finished runs."""
-    return {r["seed"]: r["test_error"] for r in records if r["status"] == "finished" and r["test_error"] is not None}
+    return {r["seed"]: r["test_error"] for r in records if is_finished(r)}
 
 
 @dataclass(frozen=True)
@@ -57,9 +68,8 @@ class Flag:
 def run_flag(pair: str, method: str, record: dict[str, Any], reference: float | None) -> Flag | None:
     """The run's failure, or None where it finished and kept at least half the baseline's margin."""
     seed = record["seed"]
-    if record["status"] != "finished" or record["test_error"] is None:
-        at = record.get("offline_diverged_at")
-        where = f"offline phase, meta step {at}" if at is not None else f"step {record.get('diverged_at')}"
+    if not is_finished(record):
+        where = offline_divergence(record) or f"step {record.get('diverged_at')}"
         return Flag(pair, method, seed, "diverged", where)
     error, trivial = record["test_error"], record.get("trivial_error")
     if record.get("absurd"):

@@ -6,6 +6,7 @@ from typing import Any
 
 from pipeline.config import Params
 from pipeline.report.collect import Cell
+from pipeline.report.health import offline_divergence
 from pipeline.report.paper import PAPER_DATASET, TABLE1
 from pipeline.training.grid import all_methods
 
@@ -47,8 +48,8 @@ def cell_text(cell: Cell, n_seeds: int, best: bool) -> str:
 
 def _diverged_seed(record: dict[str, Any]) -> str:
     """A diverged seed, and where its offline phase diverged if the run never started."""
-    at = record.get("offline_diverged_at")
-    return str(record["seed"]) if at is None else f"{record['seed']} (offline phase, meta step {at})"
+    where = offline_divergence(record)
+    return str(record["seed"]) if where is None else f"{record['seed']} ({where})"
 
 
 def tuned_notes(cells: dict[str, dict[str, Cell]]) -> list[str]:
