@@ -3,10 +3,13 @@
     python -m tools.run_health                         # data/eval and every studies/results/*/eval
     python -m tools.run_health studies/results/tuned   # some records (a checkout or a saved record)
     python -m tools.run_health --learned-loss --check  # only learned-loss runs; exit 1 if any failed
+    python -m tools.run_health --learned-loss --form anchored   # only records of one loss form
 
 The rules are the report's (pipeline/report/health.py): a run *collapsed* when it lost at least half of
 the same seed's baseline margin over the trivial predictor. This is issue 26's "no learned-loss run
 diverges, collapses or is flagged absurd" read off the records, one line per record and one per failed run.
+Each record's line names its learned loss's form (representation.loss_form in the params.yaml it ran
+with; records saved before tools.save_study kept the params say "form not recorded").
 """
 
 from __future__ import annotations
@@ -17,16 +20,30 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import yaml
+
 from pipeline.report.health import Flag, pair_flags, trains_with_learned_loss
 from tools.paired_runs import eval_folder
 
 KINDS = ("diverged", "absurd", "collapsed")
+UNRECORDED = "form not recorded"
 
 
 def default_records(root: Path) -> list[Path]:
     """The checkout itself (where it has data/eval) and every saved study record with an eval folder."""
     found = [root] if (root / "data/eval").is_dir() else []
     return found + sorted(p.parent for p in (root / "studies/results").glob("*/eval") if p.is_dir())
+
+
+def loss_form(record: Path) -> str:
+    """The record's representation.loss_form, from the params.yaml it ran with (a checkout's or a saved one's).
+
+    A params file without the key ran before the option existed, with the paper's form (plain)."""
+    params = record / "params.yaml"
+    if not params.is_file():
+        return UNRECORDED
+    representation = (yaml.safe_load(params.read_text()) or {}).get("representation") or {}
+    return str(representation.get("loss_form", "plain"))
 
 
 def record_flags(record: Path, learned_loss_only: bool) -> tuple[int, list[Flag]]:
@@ -47,7 +64,7 @@ def report(records: list[Path], learned_loss_only: bool) -> tuple[list[str], int
         runs, flags = record_flags(record, learned_loss_only)
         counts = Counter(f.kind for f in flags)
         summary = ", ".join(f"{counts[k]} {k}" for k in KINDS if counts[k]) or "none failed"
-        lines.append(f"{record}: {runs} runs, {summary}")
+        lines.append(f"{record} ({loss_form(record)}): {runs} runs, {summary}")
         lines += [f"    {f.pair} {f.method} seed {f.seed}: {f.kind} ({f.detail})" for f in flags]
         failed += len(flags)
     return lines, failed
@@ -58,10 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("records", nargs="*", type=Path, help="checkouts or saved study records (default: all)")
     parser.add_argument("--learned-loss", action="store_true", help="only methods that train with a learned loss")
     parser.add_argument("--check", action="store_true", help="exit 1 if any run failed")
+    parser.add_argument("--form", help=f"only records of this loss form (plain, residual, anchored, '{UNRECORDED}')")
     args = parser.parse_args(argv)
     records = args.records or default_records(Path("."))
+    if args.form is not None:
+        records = [r for r in records if loss_form(r) == args.form]
     if not records:
-        parser.error("no records: run dvc repro, or name a checkout or a studies/results/<name> folder")
+        where = f" of loss form {args.form!r}" if args.form is not None else ""
+        parser.error(f"no records{where}: run dvc repro, or name a checkout or a studies/results/<name> folder")
     lines, failed = report(records, args.learned_loss)
     print("\n".join(lines))
     print(f"{failed} failed runs in {len(records)} records")
