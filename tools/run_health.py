@@ -30,8 +30,8 @@ UNRECORDED = "form not recorded"
 
 
 def default_records(root: Path) -> list[Path]:
-    """The checkout itself (where it has data/eval) and every saved study record with an eval folder."""
-    found = [root] if (root / "data/eval").is_dir() else []
+    """The checkout itself (where its data/eval holds a record) and every saved study record with an eval folder."""
+    found = [root] if any((root / "data/eval").glob("*.json")) else []
     return found + sorted(p.parent for p in (root / "studies/results").glob("*/eval") if p.is_dir())
 
 
@@ -58,15 +58,17 @@ def record_flags(record: Path, learned_loss_only: bool) -> tuple[int, list[Flag]
 
 
 def report(records: list[Path], learned_loss_only: bool) -> tuple[list[str], int]:
-    """The printed lines and the number of failed runs."""
+    """The printed lines and the number of failed runs (a record without runs counts as one)."""
     lines, failed = [], 0
     for record in records:
         runs, flags = record_flags(record, learned_loss_only)
         counts = Counter(f.kind for f in flags)
         summary = ", ".join(f"{counts[k]} {k}" for k in KINDS if counts[k]) or "none failed"
+        if not runs:  # a record with nothing in it must not pass a check
+            summary = "nothing evaluated (counted as failed)"
         lines.append(f"{record} ({loss_form(record)}): {runs} runs, {summary}")
         lines += [f"    {f.pair} {f.method} seed {f.seed}: {f.kind} ({f.detail})" for f in flags]
-        failed += len(flags)
+        failed += len(flags) if runs else 1
     return lines, failed
 
 

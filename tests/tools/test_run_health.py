@@ -68,3 +68,16 @@ def test_records_name_their_loss_form_and_form_filters_them(tmp_path, capsys, mo
     with pytest.raises(SystemExit):
         main(["--form", "residual"])
     assert "no records of loss form 'residual'" in capsys.readouterr().err
+
+
+def test_a_checkout_without_evaluations_is_no_record_and_an_empty_record_fails_the_check(tmp_path, capsys, monkeypatch):
+    (tmp_path / "data/eval").mkdir(parents=True)  # what a fresh clone has: the folder, no record
+    write_eval(tmp_path / "studies/results/done/eval", {"baseline": [0.1], "ml3": [0.1]})
+    (tmp_path / "studies/results/empty/eval").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert default_records(Path(".")) == [Path("studies/results/done"), Path("studies/results/empty")]
+    assert main(["--check", "studies/results/done"]) == 0
+    assert main(["--check"]) == 1
+    out = capsys.readouterr().out
+    assert "studies/results/empty (form not recorded): 0 runs, nothing evaluated (counted as failed)" in out
+    assert "1 failed runs in 2 records" in out
