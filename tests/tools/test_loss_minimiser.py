@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from pipeline.api import LearnedLoss
-from tools.loss_minimiser import main, shape
+from tools.loss_minimiser import main, shape, steepness
 
 
 def test_a_shrinking_loss_has_the_offsets_and_slope_worked_out_by_hand():
@@ -24,7 +24,15 @@ def test_an_untrained_residual_loss_is_squared_error_and_puts_its_minimum_on_the
     assert offsets == pytest.approx([0.0, 0.0, 0.0], abs=1e-3) and slope == pytest.approx(1.0, abs=1e-3)
     loss.save(tmp_path / "loss.pt")
     assert main([str(tmp_path / "loss.pt"), "--targets", "0.1", "0.9"]) == 0
-    assert f"{tmp_path / 'loss.pt'} | +0.000 | +0.000 | 1.00 | 0.000" in capsys.readouterr().out
+    assert f"{tmp_path / 'loss.pt'} | +0.000 | +0.000 | 1.00 | 0.000 | 1.0 | 1.0 | 1.0 | 1.0" in capsys.readouterr().out
+
+
+def test_steepness_is_the_slope_over_squared_errors_on_each_side():
+    def lopsided(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:  # 3x squared error below, 10x above
+        r = outputs - targets
+        return (torch.where(r < 0, 3.0, 10.0) * r**2).mean()
+
+    assert steepness(lopsided) == pytest.approx([3.0, 3.0, 10.0, 10.0])
 
 
 def test_a_classification_loss_is_refused_with_its_task(tmp_path):
