@@ -32,6 +32,8 @@ def save_study(run: Path, out: Path, stage_times: Path | None = None) -> list[Pa
         if (run / "reports" / name).is_file():
             shutil.copy2(run / "reports" / name, out / name)
     for source, target in FOLDERS.items():
+        if source == "reports/tuning" and not any((run / source).rglob("result.json")):
+            continue  # the run tuned nothing: the checkout's README and empty folders are not its studies
         if (run / source).is_dir():
             shutil.copytree(run / source, out / target, ignore=shutil.ignore_patterns(".gitignore"))
     shutil.copy2(run / "params.yaml", out / "params.yaml")

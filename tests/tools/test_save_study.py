@@ -40,6 +40,15 @@ def test_the_record_has_the_report_evaluations_studies_and_params_and_no_gitigno
     ]
 
 
+def test_a_run_that_tuned_nothing_gets_no_tuning_folder(tmp_path):
+    make_run(tmp_path / "run")
+    for name in ("result.json", "history.png"):
+        (tmp_path / "run/reports/tuning/p/ml3" / name).unlink()
+    (tmp_path / "run/reports/tuning/README.md").write_text("# reports/tuning\n")  # git-tracked in every checkout
+    save_study(tmp_path / "run", tmp_path / "out")
+    assert not (tmp_path / "out/tuning").exists() and (tmp_path / "out/eval/p.json").is_file()
+
+
 def test_an_existing_record_or_an_unfinished_run_is_refused(tmp_path, capsys):
     make_run(tmp_path / "run")
     (tmp_path / "records/kept").mkdir(parents=True)
