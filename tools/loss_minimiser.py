@@ -7,7 +7,7 @@ A loss whose minimiser is not the target itself trains a biased regressor, whate
 with ŷ*(y) = 0.5 + 0.5 (y - 0.5) the model learns to predict half-way to 0.5. The printed offset
 ŷ*(y) - y is 0 for squared error; the slope of ŷ* over the targets is 1 for an unbiased loss and
 below 1 for one that shrinks its predictions. A loss with several minima can move ŷ* by jumps, where
-the slope says little: the mean |ŷ* - y| over the targets measures the bias either way. The steepness
+the slope says little: the mean |ŷ*(y) - y| over the targets measures the bias either way. The steepness
 columns divide the loss's slope dℓ/dŷ at y = 0.5 by squared error's, at four residuals: a loss ten
 times as steep trains like squared error at ten times the learning rate.
 """
