@@ -29,10 +29,15 @@ STEEPNESS_AT = (-0.3, -0.1, 0.1, 0.3)  # residuals ŷ - y at which the slope is 
 GRID = torch.linspace(-1.0, 2.0, 3001)  # candidate predictions on the [0, 1]-scaled targets' scale, step 1e-3
 
 
+def dtype_device_of(loss: Loss, fallback: torch.Tensor) -> torch.Tensor:
+    """A tensor with the loss's dtype and device (its first parameter), or ``fallback`` for a plain function."""
+    params = list(loss.parameters()) if isinstance(loss, torch.nn.Module) else []
+    return params[0] if params else fallback
+
+
 def minimiser(loss: Loss, target: float, grid: torch.Tensor = GRID) -> float:
     """The prediction in ``grid`` with the lowest loss for one target (one instance, one output)."""
-    params = list(loss.parameters()) if isinstance(loss, torch.nn.Module) else []
-    like = params[0] if params else grid  # the loss's dtype and device
+    like = dtype_device_of(loss, grid)
     grid, y = grid.to(like), torch.tensor([[target]], dtype=like.dtype, device=like.device)
     with torch.no_grad():
         values = torch.stack([loss(g.view(1, 1), y) for g in grid])
@@ -50,12 +55,12 @@ def steepness(loss: Loss, target: float = 0.5, residuals: tuple[float, ...] = ST
     """dℓ/dŷ at ŷ = target + r over squared error's 2r, per residual r: 1 where the loss is as steep as
     squared error. Under SGD a loss k times as steep trains like squared error at k times the learning
     rate (the paper's implicit learning-rate tuning, Sec. 5.4)."""
-    params = list(loss.parameters()) if isinstance(loss, torch.nn.Module) else []
-    dtype = params[0].dtype if params else torch.float64
+    like = dtype_device_of(loss, torch.zeros((), dtype=torch.float64))
     ratios = []
     for r in residuals:
-        prediction = torch.tensor([[target + r]], dtype=dtype, requires_grad=True)
-        (slope,) = torch.autograd.grad(loss(prediction, torch.tensor([[target]], dtype=dtype)), prediction)
+        prediction = torch.tensor([[target + r]], dtype=like.dtype, device=like.device, requires_grad=True)
+        y = torch.tensor([[target]], dtype=like.dtype, device=like.device)
+        (slope,) = torch.autograd.grad(loss(prediction, y), prediction)
         ratios.append(float(slope) / (2 * r))
     return ratios
 
