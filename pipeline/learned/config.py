@@ -38,7 +38,7 @@ class RepresentationConfig:
 
     loss_bias: bool = True
     loss_init: Literal["torch", "kaiming_normal"] = "torch"
-    loss_form: Literal["plain", "residual", "anchored"] = "plain"
+    loss_form: Literal["plain", "residual", "anchored"] = "anchored"  # params.yaml's; every profile writes its own out
     lr_form: Literal["direct", "log"] = "direct"
     rate_form: Literal["log", "direct"] = (
         "log"  # Meta-SGD's per-parameter rates: log alpha (positive) or alpha (the paper's)

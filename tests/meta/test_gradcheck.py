@@ -15,6 +15,7 @@ pytestmark = pytest.mark.gradcheck
 
 PLAIN = SGDConfig()
 NESTEROV = SGDConfig(momentum=0.9, nesterov=True, weight_decay=5e-4)
+PAPER_FORM = RepresentationConfig(loss_form="plain")  # l_phi alone; the anchored form has its own test below
 
 
 def with_momentum_buffer(state, seed: int = 5):
@@ -23,7 +24,7 @@ def with_momentum_buffer(state, seed: int = 5):
     return state
 
 
-def offline_objective(method, task, inner_steps, cfg, representation=RepresentationConfig()):
+def offline_objective(method, task, inner_steps, cfg, representation=PAPER_FORM):
     model, batch, meta_batch, state = tiny_problem(task)
     rule = double_rule(method, task, representation=representation)
     gen = torch.Generator().manual_seed(9)
@@ -32,7 +33,7 @@ def offline_objective(method, task, inner_steps, cfg, representation=Representat
     return objective, rule
 
 
-def online_objective(method, task, cfg, momentum_buffer: bool, representation=RepresentationConfig()):
+def online_objective(method, task, cfg, momentum_buffer: bool, representation=PAPER_FORM):
     model, batch, meta_batch, state = tiny_problem(task)
     if momentum_buffer:
         state = with_momentum_buffer(state)
