@@ -41,8 +41,12 @@ class TuneConfig:
     objective_split: Literal["holdout", "valid"] = "holdout"
     holdout_fraction: float = 0.15  # of the training split, with objective_split: holdout
     sampler_seed: int = 0  # TPE's seed
+    # TPE draws its first trials at random (Optuna's n_startup_trials, 10 by default) and models the
+    # finished ones after that: with n_trials <= sampler_startup_trials a study is a seeded random
+    # search, and every study with as many knobs draws the same points (docs/tuning.md).
+    sampler_startup_trials: int = 10
     pruning: bool = True  # median pruning on the objective split's errors reported during training
-    startup_trials: int = 3  # trials before pruning starts
+    startup_trials: int = 3  # trials before the median pruner starts (the sampler's: sampler_startup_trials)
     storage: str | None = (
         None  # null: a journal file under `dir`; or sqlite:///..., postgresql://user@host/db (no password)
     )
@@ -67,6 +71,7 @@ class TuneConfig:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: expected an integer >= 1, got {getattr(self, name)}")
         non_negative("startup_trials", self.startup_trials)
+        non_negative("sampler_startup_trials", self.sampler_startup_trials)
         if self.timeout_s is not None:
             positive("timeout_s", self.timeout_s)
         if not 0 < self.holdout_fraction < 1:

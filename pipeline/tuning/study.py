@@ -103,7 +103,7 @@ def open_study(tune: TuneConfig, storage: BaseStorage, name: str, worker: bool) 
         if tune.pruning
         else optuna.pruners.NopPruner()
     )
-    sampler = optuna.samplers.TPESampler(seed=seed)
+    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=tune.sampler_startup_trials)
     return optuna.create_study(
         study_name=name, storage=storage, direction="minimize", sampler=sampler, pruner=pruner, load_if_exists=True
     )

@@ -77,10 +77,13 @@ def test_study_name_is_stable_and_tracks_what_trials_depend_on(params):
     name = name_of()
     assert name == name_of() and name.startswith("digits_mlp-adalfl-")
     longer = dataclasses.replace(setup, pair=dataclasses.replace(setup.pair, steps=99))
-    plain = dataclasses.replace(setup, representation=dataclasses.replace(setup.representation, loss_form="plain"))
-    residual = dataclasses.replace(setup, representation=dataclasses.replace(setup.representation, loss_form="residual"))
-    changed = [name_of(setup=longer), name_of(setup=plain), name_of(setup=residual), name_of(data="e" * 64)]
-    assert len({name, *changed}) == 4  # plain or residual: one of them is the default's form
+    forms = {
+        form: name_of(setup=dataclasses.replace(setup, representation=dataclasses.replace(setup.representation, loss_form=form)))
+        for form in ("plain", "residual", "anchored")
+    }
+    assert len(set(forms.values())) == 3 and forms[setup.representation.loss_form] == name
+    changed = [name_of(setup=longer), name_of(data="e" * 64)]
+    assert len({name, *changed, *forms.values()}) == 5
     assert name_of(split_seed=1) != name  # the default objective is the holdout, which split_seed draws
     valid = dataclasses.replace(params.tune, objective_split="valid")
     assert name_of(tune=valid, split_seed=1) == name_of(tune=valid)  # no holdout: the seed draws nothing here

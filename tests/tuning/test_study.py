@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -45,6 +46,24 @@ def test_failed_and_pruned_trials_are_recorded_and_the_budget_is_exact():
     assert (state["complete"], state["fail"], state["pruned"], state["finished"]) == (3, 1, 1, 5)
     assert len(lines) == 5 and "trial 1" in lines[1] and "fail" in lines[1]
     assert run_trials(study, storage, toy_objective, 5, None, None, lines.append) == 0  # the budget is spent
+
+
+def _drawn_points(tune: TuneConfig, sign: float) -> list[float]:
+    """The values one study draws for one knob while minimising sign * log(x)."""
+    study = open_study(tune, optuna.storages.InMemoryStorage(), "toy", worker=False)
+    study.optimize(lambda trial: sign * math.log(trial.suggest_float("x", 1e-3, 1.0, log=True)), n_trials=8)
+    return [t.params["x"] for t in study.trials]
+
+
+def test_tpe_models_trials_only_after_its_random_start_up_trials():
+    """With the default 10 start-up trials an 8-trial study is a seeded random search: two studies
+    with opposite objectives draw the same points. With 3, TPE follows each objective after them."""
+    random_search = TuneConfig()
+    assert _drawn_points(random_search, 1.0) == _drawn_points(random_search, -1.0)
+    modelled = TuneConfig(sampler_startup_trials=3)
+    low, high = _drawn_points(modelled, 1.0), _drawn_points(modelled, -1.0)
+    assert low[:3] == high[:3] and low[3:] != high[3:]
+    assert sum(math.log(x) for x in low[3:]) < sum(math.log(x) for x in high[3:])  # each towards its minimum
 
 
 def test_trials_of_a_dead_process_become_interrupted_and_free_their_slot(monkeypatch):
