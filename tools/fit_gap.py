@@ -19,21 +19,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pipeline.report.paired import final_value
 from pipeline.utils.paths import RUNS_ROOT
 
 
 def run_fit(history: list[dict[str, Any]]) -> dict[str, float]:
     """Final train / valid error, lowest valid error and its step, of one run's evaluated rows."""
-    rows = [r for r in history if r.get("valid_error") is not None and r.get("train_error") is not None]
-    if not rows:
+    train, valid = final_value(history, "train_error"), final_value(history, "valid_error")
+    if train is None or valid is None:
         raise ValueError("no evaluated step in the history")
-    best = min(rows, key=lambda r: r["valid_error"])
-    return {
-        "train": rows[-1]["train_error"],
-        "valid": rows[-1]["valid_error"],
-        "best_valid": best["valid_error"],
-        "best_step": best["step"],
-    }
+    best = min((r for r in history if r.get("valid_error") is not None), key=lambda r: r["valid_error"])
+    return {"train": train, "valid": valid, "best_valid": best["valid_error"], "best_step": best["step"]}
 
 
 def pair_method_fits(root: Path, pairs: list[str] | None = None) -> dict[tuple[str, str], list[dict[str, float]]]:
