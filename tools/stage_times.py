@@ -2,12 +2,20 @@
 
     python -m tools.stage_times run --save studies/results/perf/after.json   # runs `dvc repro`, then prints the tables
     python -m tools.stage_times show studies/results/perf/after.json         # the tables of a saved run
+    python -m tools.stage_times merge --save all.json --log killed.txt part2.json part3.json   # one run in pieces
 
 `run` stamps every line `dvc repro` prints: a stage's wall time is the time from its
 "Running stage" line to the next stage's (so it includes DVC's hashing and lock-file work
 after the command), and the stages themselves log their start-up (interpreter + imports),
 work and CPU time (stages/timing.py, through ``LFL_STAGE_TIMES``). Overhead is wall minus
 start-up minus work: DVC's own bookkeeping around the command.
+
+`merge` joins the pieces of one profile's run (stopped and resumed, or split over worktrees that
+share DVC's run cache) into one file for its record: the rows of saved runs, and for an invocation
+killed before it could save, the rows of its finished stages read off its log's ``[timing]`` lines
+(wall = start-up + work: DVC's overhead there is not measured). A stage that ran in several pieces
+keeps its last piece's row; a stage restored from the run cache has no "Running stage" line, so
+no row, and does not hide the row of the piece that computed it.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 _RUNNING = re.compile(r"Running stage '([^']+)'")
+_TIMING = re.compile(r"\[timing\] (\S+): start-up (\S+) s, work (\S+) s, CPU (\S+) s")
 
 
 def stamped_run(command: list[str], log: Path) -> tuple[list[tuple[float, str]], float, int]:
@@ -120,6 +129,46 @@ def run(command: list[str], save: Path | None) -> int:
     return code
 
 
+def _seconds(text: str) -> float | None:
+    return None if text == "None" else float(text)
+
+
+def rows_from_log(text: str) -> list[dict[str, Any]]:
+    """Rows of the stages that finished in a log of `dvc repro` (their ``[timing]`` lines); wall = start-up + work."""
+    rows = []
+    for match in _TIMING.finditer(text):
+        startup, work, cpu = (_seconds(match.group(i)) for i in (2, 3, 4))
+        assert work is not None, match.group(0)
+        wall = round((startup or 0.0) + work, 2)
+        rows.append({"stage": match.group(1), "wall_s": wall, "startup_s": startup, "work_s": work, "cpu_s": cpu})
+    return rows
+
+
+def merge(saved_runs: list[Path], logs: list[Path]) -> dict[str, Any]:
+    """One saved run from pieces: the logs' rows first, then each saved run's in order (a later row wins)."""
+    if not saved_runs and not logs:
+        raise ValueError("nothing to merge: name saved runs and/or --log files")
+    rows: dict[str, dict[str, Any]] = {}
+    for log in logs:
+        rows.update((row["stage"], row) for row in rows_from_log(log.read_text()))
+    commands = [f"(killed, from its log {log.name})" for log in logs]
+    for path in saved_runs:
+        saved = json.loads(path.read_text())
+        rows.update((row["stage"], row) for row in saved["rows"])
+        failed = "" if saved["exit_code"] == 0 else f" (exit {saved['exit_code']})"
+        commands.append(" ".join(saved["command"]) + failed)
+    merged = list(rows.values())
+    return {
+        "command": ["dvc", "repro"],
+        "total_s": _sum(merged, "wall_s"),
+        "exit_code": 0,
+        "rows": merged,
+        "note": f"Merged by tools.stage_times from {len(commands)} invocations: "
+        + "; ".join(commands)
+        + ". total_s is the sum of the stages' walls (time between stages and before the first not counted).",
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
@@ -129,9 +178,21 @@ def main(argv: list[str] | None = None) -> int:
     show_parser = sub.add_parser("show", help="print the tables of a saved run")
     show_parser.add_argument("saved", type=Path)
     show_parser.add_argument("--slowest", type=int, default=15)
+    merge_parser = sub.add_parser("merge", help="join the pieces of one run into one saved file")
+    merge_parser.add_argument("saved", type=Path, nargs="*", help="saved runs, earliest first")
+    merge_parser.add_argument("--log", type=Path, action="append", default=[], help="log of a killed invocation")
+    merge_parser.add_argument("--save", type=Path, required=True)
     args = parser.parse_args(argv)
     if args.what == "show":
         print(tables(json.loads(args.saved.read_text()), args.slowest))
+        return 0
+    if args.what == "merge":
+        try:
+            merged = merge(args.saved, args.log)
+        except (OSError, ValueError, KeyError) as error:
+            parser.error(str(error))
+        args.save.write_text(json.dumps(merged, indent=1) + "\n")
+        print(tables(merged))
         return 0
     return run(args.command or ["dvc", "repro"], args.save)
 
