@@ -128,6 +128,10 @@ class TrainSeed:
                 _run_facts(0.0, node),
             )
             return f"WARNING [{label}] diverged before its first step: {error}"
+        # a tuned method's own offline phase is its start; the online phase below changes the rule in place
+        start = (
+            {k: v.detach().cpu().clone() for k, v in rule.meta_module().state_dict().items()} if self.tuned else None
+        )
         checkpoint = None
         if self.checkpoint_dir is not None:  # a finished seed keeps its final checkpoint until the stage is done
             checkpoint = Checkpointing(
@@ -136,7 +140,7 @@ class TrainSeed:
                 run_fingerprint(self.data, setup.pair, setup.method, rule, seed, device),
             )
         result = train(self.data, setup.pair, setup.method, rule, seed, device, label, checkpoint=checkpoint)
-        save_run(out, result, rule, info, _run_facts(result.wall_time_s, node))
+        save_run(out, result, rule, info, _run_facts(result.wall_time_s, node), start)
         last = result.history[-1]
         return (
             f"[{label}] {result.status} after {result.steps_done} steps, "

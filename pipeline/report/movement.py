@@ -1,13 +1,18 @@
 """How far the online phase moves the learned representation: does it do anything?
 
 For a method with an offline and an online phase (AdaLFL, Meta-LR, the Taylor losses, the
-learned update rules), phi after the offline phase (``data/init/<pair>/<init>/seed<k>/state.pt``)
-against phi after training (``data/runs/<pair>/<method>/seed<k>/learned.pt``): the relative
-change ||phi_T - phi_0|| / ||phi_0|| over all of phi's tensors. ML3 (no online phase) moves 0.
+learned update rules), phi after the offline phase against phi after training
+(``data/runs/<pair>/<method>/seed<k>/learned.pt``): the relative change ||phi_T - phi_0|| / ||phi_0||
+over all of phi's tensors. ML3 (no online phase) moves 0. The offline phase's phi is the shared
+init_loss output (``data/init/<pair>/<init>/seed<k>/state.pt``), except for a tuned method, which ran
+its own offline phase with its tuned values and saved where it started in its run folder
+(``start.pt``). Tuned runs saved before runs kept their start have no phi_0 to measure from (None):
+before that, the report measured them from the shared init, which they never started from.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -37,15 +42,24 @@ def online_movement(
         return None
     moved: dict[int, float | None] = {}
     for seed in seeds:
-        start, end = (
-            init_dir(pair, spec.init, seed, init_root) / "state.pt",
-            run_dir(pair, method, seed, runs_root) / "learned.pt",
-        )
-        if not (start.is_file() and end.is_file()):  # a tuned method ran its own offline phase: no shared start
+        run = run_dir(pair, method, seed, runs_root)
+        start, end = online_start(run, init_dir(pair, spec.init, seed, init_root)), run / "learned.pt"
+        if start is None or not (start.is_file() and end.is_file()):
             moved[seed] = None
             continue
         moved[seed] = relative_change(_load(start), _load(end))
     return moved
+
+
+def online_start(run: Path, shared_init: Path) -> Path | None:
+    """Where the run's online phase started: its own start.pt, else (an untuned run) the shared init's state;
+    None for a tuned run without start.pt (saved before runs kept it: it never started from the shared init)."""
+    if (run / "start.pt").is_file():
+        return run / "start.pt"
+    result = run / "result.json"
+    if result.is_file() and json.loads(result.read_text()).get("tuned"):
+        return None
+    return shared_init / "state.pt"
 
 
 def _load(path: Path) -> dict[str, torch.Tensor]:

@@ -44,7 +44,17 @@ def init_diverged_at(folder: Path) -> int | None:
     return json.loads(info.read_text()).get("diverged_at") if info.is_file() else None
 
 
-def save_run(folder: Path, result: TrainResult, rule: UpdateRule, info: dict[str, Any], facts: dict[str, Any]) -> None:
+def save_run(
+    folder: Path,
+    result: TrainResult,
+    rule: UpdateRule,
+    info: dict[str, Any],
+    facts: dict[str, Any],
+    start: dict[str, torch.Tensor] | None = None,
+) -> None:
+    """The run's model, learned representation, curves and summary; ``start``: the representation the run
+    started from where it is not the shared init_loss output (a tuned method's own offline phase), as start.pt
+    (pipeline/report/movement.py measures the online phase from it)."""
     summary = {
         "status": result.status,
         "steps_done": result.steps_done,
@@ -60,6 +70,8 @@ def save_run(folder: Path, result: TrainResult, rule: UpdateRule, info: dict[str
         }
         torch.save(model, tmp / "model.pt")
         torch.save(rule.meta_module().state_dict(), tmp / "learned.pt")
+        if start is not None:
+            torch.save(start, tmp / "start.pt")
         (tmp / "history.json").write_text(json.dumps(result.history) + "\n")
         (tmp / "snapshots.json").write_text(json.dumps(result.snapshots) + "\n")
         (tmp / "result.json").write_text(json.dumps(summary, indent=2) + "\n")
