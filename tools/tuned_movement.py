@@ -1,7 +1,7 @@
 """How far the online phase moved phi in tuned runs saved before runs kept their start (start.pt).
 
     python -m tools.tuned_movement --pairs digits_mlp --seeds 0 1      # in the checkout the profile ran in
-    python -m tools.tuned_movement --save movement.json                # every tuned online method, every seed
+    python -m tools.tuned_movement --save movement.json                # every tuned method, every seed
 
 A tuned method runs its own offline phase with its tuned values (pipeline/training/offline.py);
 until the runs saved that phase's result, the report measured the online phase from the shared
@@ -45,6 +45,7 @@ def tuned_offline_methods(params: Params, pairs: list[str] | None) -> list[tuple
 def remeasure(params: Params, pair: str, method: str, seed: int) -> dict[str, float | None]:
     """The online phase's true relative change, and the one measured from the shared init (the old report's)."""
     setup, tuned = training_setup(params, pair, method, tuning_dir(pair, method))
+    assert tuned is not None, f"{pair} {method} is not tuned"
     data = load_prepared(prepared_dir(params.data.prepared_dir, setup.pair.dataset))
     start_rule = starting_rule(
         data, setup.pair, method, seed, torch.device("cpu"), None, setup.offline, False, setup.representation
@@ -53,7 +54,6 @@ def remeasure(params: Params, pair: str, method: str, seed: int) -> dict[str, fl
     end = torch.load(run_dir(pair, method, seed) / "learned.pt", weights_only=True, map_location="cpu")
     shared = init_dir(pair, METHODS[method].init, seed) / "state.pt"
     from_shared = relative_change(torch.load(shared, weights_only=True), end) if shared.is_file() else None
-    assert tuned is not None, f"{pair} {method} is not tuned"
     return {"seed": seed, "online": relative_change(start, end), "from_shared": from_shared}
 
 
