@@ -42,19 +42,35 @@ def tuned_offline_methods(params: Params, pairs: list[str] | None) -> list[tuple
     ]
 
 
-def remeasure(params: Params, pair: str, method: str, seed: int) -> dict[str, float | None]:
-    """The online phase's true relative change, and the one measured from the shared init (the old report's)."""
-    setup, tuned = training_setup(params, pair, method, tuning_dir(pair, method))
+def remeasure(params: Params, pair: str, method: str, seeds: list[int]) -> list[dict[str, float | None]]:
+    """Per seed: the online phase's true relative change, and the one from the shared init (the old report's)."""
+    setup, tuned = training_setup(params, pair, method, tuning_dir(pair, method))  # digests the data set: once
     assert tuned is not None, f"{pair} {method} is not tuned"
     data = load_prepared(prepared_dir(params.data.prepared_dir, setup.pair.dataset))
-    start_rule = starting_rule(
-        data, setup.pair, method, seed, torch.device("cpu"), None, setup.offline, False, setup.representation
+    rows: list[dict[str, float | None]] = []
+    for seed in seeds:
+        start = (
+            starting_rule(
+                data, setup.pair, method, seed, torch.device("cpu"), None, setup.offline, False, setup.representation
+            )
+            .meta_module()
+            .state_dict()
+        )
+        end = torch.load(run_dir(pair, method, seed) / "learned.pt", weights_only=True, map_location="cpu")
+        shared = init_dir(pair, METHODS[method].init, seed) / "state.pt"
+        from_shared = relative_change(torch.load(shared, weights_only=True), end) if shared.is_file() else None
+        rows.append({"seed": seed, "online": relative_change(start, end), "from_shared": from_shared})
+        print_row(pair, method, rows[-1])
+    return rows
+
+
+def print_row(pair: str, method: str, row: dict[str, float | None]) -> None:
+    shared = "–" if row["from_shared"] is None else f"{row['from_shared']:.4g}"
+    print(
+        f"{pair} {method} seed {row['seed']}: online phase moved phi {row['online']:.4g} "
+        f"(the old report, from the shared init: {shared})",
+        flush=True,
     )
-    start = {k: v.detach().clone() for k, v in start_rule.meta_module().state_dict().items()}
-    end = torch.load(run_dir(pair, method, seed) / "learned.pt", weights_only=True, map_location="cpu")
-    shared = init_dir(pair, METHODS[method].init, seed) / "state.pt"
-    from_shared = relative_change(torch.load(shared, weights_only=True), end) if shared.is_file() else None
-    return {"seed": seed, "online": relative_change(start, end), "from_shared": from_shared}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,15 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = args.seeds if args.seeds else list(params.seeds)
     results: dict[str, dict[str, list[dict[str, float | None]]]] = {}
     for pair, method in found:
-        for seed in seeds:
-            row = remeasure(params, pair, method, seed)
-            results.setdefault(pair, {}).setdefault(method, []).append(row)
-            shared = "–" if row["from_shared"] is None else f"{row['from_shared']:.4g}"
-            print(
-                f"{pair} {method} seed {seed}: online phase moved phi {row['online']:.4g} "
-                f"(the old report, from the shared init: {shared})",
-                flush=True,
-            )
+        results.setdefault(pair, {})[method] = remeasure(params, pair, method, seeds)
     if args.save is not None:
         args.save.write_text(json.dumps(results, indent=1) + "\n")
     return 1 if unreproduced_controls(results) else 0
